@@ -1,0 +1,388 @@
+#include "snmp/discovery/discovery.h"
+
+#include <set>
+#include <sstream>
+
+#include "snmp/mibs/oids.h"
+#include "snmp/mibs/rows.h"
+
+namespace cg::snmp {
+namespace {
+
+using mibs::Column;
+using mibs::column_oid;
+
+class Prober {
+ public:
+  Prober(SnmpSession& s, const DiscoveryOptions& o, DeviceDiscovery& d)
+      : session_(s), options_(o), d_(d) {}
+
+  // Walks entry.column for each column; returns false if the table could not be read.
+  // `out[i]` receives the column for columns[i]. Records the table as missing when empty.
+  bool table(const char* name, const Oid& entry, const std::vector<uint32_t>& columns,
+             std::vector<Column*> out) {
+    if (gone_) {
+      d_.missing.push_back(std::string(name) + " (not asked: device stopped answering)");
+      return false;
+    }
+    bool any = false;
+    for (size_t i = 0; i < columns.size(); ++i) {
+      Oid col = column_oid(entry, columns[i]);
+      auto r = session_.walk(col);
+      if (!r.ok()) {
+        d_.missing.push_back(std::string(name) + " (" + error_code_name(r.status().code()) + ")");
+        d_.walk_errors.push_back(r.status().message());
+        if (r.status().code() == ErrorCode::kTimeout) {
+          if (++consecutive_timeouts_ >= options_.max_consecutive_timeouts) gone_ = true;
+        }
+        return false;
+      }
+      consecutive_timeouts_ = 0;
+      *out[i] = mibs::to_column(*r, col);
+      any = any || !out[i]->empty();
+    }
+    if (!any) d_.missing.push_back(name);
+    return any;
+  }
+
+ private:
+  SnmpSession& session_;
+  const DiscoveryOptions& options_;
+  DeviceDiscovery& d_;
+  int consecutive_timeouts_ = 0;
+  bool gone_ = false;
+};
+
+std::optional<uint64_t> speed_mbps(const mibs::IfRow& r) {
+  if (r.high_speed_mbps && *r.high_speed_mbps > 0) return r.high_speed_mbps;
+  if (r.speed_bps) return (*r.speed_bps + 500000) / 1000000;
+  if (r.high_speed_mbps) return r.high_speed_mbps;  // 0
+  return std::nullopt;
+}
+
+struct InterfaceIndex {
+  std::map<uint32_t, const Interface*> by_index;
+  const Interface* by_text(const std::string& text) const {
+    if (text.empty()) return nullptr;
+    for (const auto& [i, itf] : by_index)
+      if (itf->name == text) return itf;
+    for (const auto& [i, itf] : by_index)
+      if (itf->descr == text) return itf;
+    return nullptr;
+  }
+  const Interface* find(uint32_t i) const {
+    auto it = by_index.find(i);
+    return it == by_index.end() ? nullptr : it->second;
+  }
+};
+
+}  // namespace
+
+Result<DeviceDiscovery> discover_device(SnmpSession& session, const DiscoveryOptions& options) {
+  DeviceDiscovery d;
+  mibs::DecodeStats stats;
+
+  // 1. System group: the first request decides whether the device is there at all.
+  auto sys = session.get({mibs::kSysName, mibs::kSysDescr, mibs::kSysObjectId});
+  if (!sys.ok()) return sys.status();
+  for (const VarBind& vb : *sys) {
+    if (vb.value.is_exception() || vb.value.type == ValueType::kNull) continue;
+    if (vb.oid == mibs::kSysName || vb.oid == mibs::kSysDescr) {
+      auto b = mibs::as_bytes(vb.value);
+      if (!b) {
+        stats.skip(vb.oid == mibs::kSysName ? "sysName.bad_value" : "sysDescr.bad_value");
+        continue;
+      }
+      (vb.oid == mibs::kSysName ? d.system.name : d.system.descr) = mibs::display_string(*b);
+    } else if (vb.oid == mibs::kSysObjectId) {
+      if (vb.value.type != ValueType::kOid) {
+        stats.skip("sysObjectID.bad_value");
+        continue;
+      }
+      d.system.object_id = format_oid(vb.value.oid);
+    }
+  }
+  if (!d.system.name) d.missing.push_back("sysName");
+  if (!d.system.descr) d.missing.push_back("sysDescr");
+  if (!d.system.object_id) d.missing.push_back("sysObjectID");
+
+  Prober p(session, options, d);
+  namespace m = mibs;
+
+  // 2. Interfaces.
+  m::IfColumns ifc;
+  p.table("ifTable", m::kIfEntry, {m::kIfDescr, m::kIfType, m::kIfSpeed, m::kIfOperStatus},
+          {&ifc.descr, &ifc.type, &ifc.speed, &ifc.oper_status});
+  p.table("ifXTable", m::kIfXEntry, {m::kIfName, m::kIfHighSpeed, m::kIfAlias},
+          {&ifc.name, &ifc.high_speed, &ifc.alias});
+  for (const auto& [index, r] : m::decode_if_rows(ifc, stats)) {
+    Interface itf;
+    itf.index = index;
+    itf.descr = r.descr ? m::display_string(*r.descr) : "";
+    std::string name = r.name ? m::display_string(*r.name) : "";
+    itf.name = !name.empty() ? name : !itf.descr.empty() ? itf.descr : std::to_string(index);
+    itf.alias = r.alias ? m::display_string(*r.alias) : "";
+    itf.type = r.type;
+    itf.speed_mbps = speed_mbps(r);
+    if (r.oper_status) itf.oper_status = m::oper_status_name(*r.oper_status);
+    d.interfaces.push_back(std::move(itf));
+  }
+  InterfaceIndex ifs;
+  for (const Interface& itf : d.interfaces) ifs.by_index[itf.index] = &itf;
+
+  // Bridge port -> ifIndex (used by LLDP local ports and the FDB).
+  Column base_port_col;
+  p.table("dot1dBasePortTable", m::kDot1dBasePortEntry, {m::kDot1dBasePortIfIndex},
+          {&base_port_col});
+  auto base_port = m::decode_base_port_if_index(base_port_col, stats);
+
+  // 3. LLDP.
+  m::LldpLocColumns locc;
+  p.table("lldpLocPortTable", m::kLldpLocPortEntry,
+          {m::kLldpLocPortIdSubtype, m::kLldpLocPortId, m::kLldpLocPortDesc},
+          {&locc.port_id_subtype, &locc.port_id, &locc.port_desc});
+  auto loc_ports = m::decode_lldp_loc_ports(locc, stats);
+  m::LldpRemColumns remc;
+  p.table("lldpRemTable", m::kLldpRemEntry,
+          {m::kLldpRemChassisIdSubtype, m::kLldpRemChassisId, m::kLldpRemPortIdSubtype,
+           m::kLldpRemPortId, m::kLldpRemPortDesc, m::kLldpRemSysName, m::kLldpRemSysDesc},
+          {&remc.chassis_id_subtype, &remc.chassis_id, &remc.port_id_subtype, &remc.port_id,
+           &remc.port_desc, &remc.sys_name, &remc.sys_desc});
+  auto remotes = m::decode_lldp_remotes(remc, stats);
+  std::map<Oid, std::string> man_addr;
+  if (!remotes.empty()) {
+    Column man_col;
+    p.table("lldpRemManAddrTable", m::kLldpRemManAddrEntry, {m::kLldpRemManAddrIfSubtype},
+            {&man_col});
+    std::vector<Oid> keys;
+    for (const auto& r : remotes) keys.push_back(r.key);
+    // First IPv4 address per remote, else first IPv6.
+    std::map<Oid, std::string> v6;
+    for (const auto& a : m::decode_lldp_man_addrs(man_col, keys, stats)) {
+      auto ip = m::format_ip(a.address);
+      if (a.subtype == 1 && a.address.size() == 4 && ip) man_addr.emplace(a.remote_key, *ip);
+      else if (a.subtype == 2 && a.address.size() == 16 && ip) v6.emplace(a.remote_key, *ip);
+    }
+    for (auto& [k, ip] : v6) man_addr.emplace(k, ip);  // keeps IPv4 where present
+  }
+  for (const auto& r : remotes) {
+    Neighbor n;
+    n.protocol = "lldp";
+    n.remote_chassis_id = r.chassis_id ? m::format_chassis_id(r.chassis_id_subtype, *r.chassis_id)
+                                       : "";
+    std::string sys_name = r.sys_name ? m::display_string(*r.sys_name) : "";
+    n.remote_name = !sys_name.empty() ? sys_name : n.remote_chassis_id;
+    std::string port_id = r.port_id ? m::format_port_id(r.port_id_subtype, *r.port_id) : "";
+    std::string port_desc = r.port_desc ? m::display_string(*r.port_desc) : "";
+    bool id_is_address = r.port_id_subtype == 3 || r.port_id_subtype == 4;
+    n.remote_port = ((id_is_address || port_id.empty()) && !port_desc.empty()) ? port_desc
+                                                                                : port_id;
+    auto ma = man_addr.find(r.key);
+    if (ma != man_addr.end()) n.remote_address = ma->second;
+    // Local port: lldpLocPortNum is a bridge port on some agents, an ifIndex on others and an
+    // arbitrary number on a few; the local port table's id / description names the interface.
+    const Interface* local = nullptr;
+    std::string local_text;
+    if (r.local_port_num) {
+      uint32_t lp = *r.local_port_num;
+      auto lr = loc_ports.find(lp);
+      if (lr != loc_ports.end()) {
+        std::string id = lr->second.id ? m::format_port_id(lr->second.id_subtype, *lr->second.id)
+                                       : "";
+        std::string desc = lr->second.desc ? m::display_string(*lr->second.desc) : "";
+        local = ifs.by_text(id);
+        if (!local) local = ifs.by_text(desc);
+        local_text = !id.empty() ? id : desc;
+      }
+      if (!local) {
+        auto bp = base_port.find(lp);
+        if (bp != base_port.end()) local = ifs.find(bp->second);
+      }
+      if (!local) local = ifs.find(lp);
+    }
+    if (local) {
+      n.local_port = local->name;
+      n.local_if_index = local->index;
+    } else if (!local_text.empty()) {
+      n.local_port = local_text;
+      stats.skip("lldp.local_port_not_an_interface");
+    } else {
+      stats.skip("lldp.local_port_unknown");
+    }
+    d.neighbors.push_back(std::move(n));
+  }
+
+  // 4. CDP.
+  m::CdpColumns cdpc;
+  p.table("cdpCacheTable", m::kCdpCacheEntry,
+          {m::kCdpCacheAddressType, m::kCdpCacheAddress, m::kCdpCacheDeviceId,
+           m::kCdpCacheDevicePort},
+          {&cdpc.address_type, &cdpc.address, &cdpc.device_id, &cdpc.device_port});
+  for (const auto& c : m::decode_cdp_cache(cdpc, stats)) {
+    Neighbor n;
+    n.protocol = "cdp";
+    if (const Interface* local = ifs.find(c.if_index)) {
+      n.local_port = local->name;
+      n.local_if_index = local->index;
+    } else {
+      stats.skip("cdp.local_port_unknown");
+    }
+    n.remote_name = c.device_id ? m::display_string(*c.device_id) : "";
+    n.remote_port = c.device_port ? m::display_string(*c.device_port) : "";
+    if (c.address && (!c.address_type || *c.address_type == 1 || *c.address_type == 20)) {
+      // 1 = ip (4 bytes); 20 = ipv6 on IOS (16 bytes)
+      if (auto ip = m::format_ip(*c.address)) n.remote_address = *ip;
+      else stats.skip("cdpCacheAddress.bad_value");
+    }
+    d.neighbors.push_back(std::move(n));
+  }
+
+  // 5. Forwarding table: Q-BRIDGE when the device has it, else BRIDGE-MIB.
+  if (options.fdb) {
+    Column qport, qstatus, dport, dstatus, vlan_fdb;
+    bool have_q = p.table("dot1qTpFdbTable", m::kDot1qTpFdbEntry,
+                          {m::kDot1qTpFdbPort, m::kDot1qTpFdbStatus}, {&qport, &qstatus});
+    std::vector<m::FdbRow> rows;
+    std::map<uint32_t, std::set<uint32_t>> vlans_of_fdb;
+    bool have_vlan_map = false;
+    if (have_q) {
+      rows = m::decode_dot1q_fdb(qport, qstatus, stats);
+      have_vlan_map = p.table("dot1qVlanCurrentTable", m::kDot1qVlanCurrentEntry,
+                              {m::kDot1qVlanFdbId}, {&vlan_fdb});
+      for (const auto& [vlan, fdb] : m::decode_vlan_fdb_ids(vlan_fdb, stats))
+        vlans_of_fdb[fdb].insert(vlan);
+    }
+    p.table("dot1dTpFdbTable", m::kDot1dTpFdbEntry, {m::kDot1dTpFdbPort, m::kDot1dTpFdbStatus},
+            {&dport, &dstatus});
+    if (rows.empty()) rows = m::decode_dot1d_fdb(dport, dstatus, stats);
+    for (auto& r : rows) {
+      if (r.status == 2) {
+        stats.skip("fdb.status_invalid");
+        continue;
+      }
+      if (r.port == 0) {
+        stats.skip("fdb.port_zero");
+        continue;
+      }
+      FdbEntry e;
+      e.mac = r.mac;
+      e.bridge_port = r.port;
+      e.status = r.status;
+      if (r.fdb_id) {
+        // Q-BRIDGE indexes by filtering database; with independent learning that is one VLAN.
+        auto it = vlans_of_fdb.find(*r.fdb_id);
+        if (!have_vlan_map || it == vlans_of_fdb.end()) e.vlan = *r.fdb_id;
+        else if (it->second.size() == 1) e.vlan = *it->second.begin();
+        else stats.skip("fdb.vlan_shared_fdb");  // shared learning: VLAN unknown
+      }
+      const Interface* itf = nullptr;
+      auto bp = base_port.find(r.port);
+      if (bp != base_port.end()) itf = ifs.find(bp->second);
+      if (!itf) itf = ifs.find(r.port);  // agents without dot1dBasePortTable use ifIndex
+      if (itf) {
+        e.port = itf->name;
+        e.if_index = itf->index;
+      } else {
+        stats.skip("fdb.port_unmapped");
+      }
+      d.fdb.push_back(std::move(e));
+    }
+  }
+
+  // 6. ARP / neighbour cache.
+  if (options.arp) {
+    Column pphys, ptype, mphys, mtype;
+    bool have_phys = p.table("ipNetToPhysicalTable", m::kIpNetToPhysicalEntry,
+                             {m::kIpNetToPhysicalPhysAddress, m::kIpNetToPhysicalType},
+                             {&pphys, &ptype});
+    std::vector<m::ArpRow> rows;
+    if (have_phys) rows = m::decode_ip_net_to_physical(pphys, ptype, stats);
+    if (rows.empty()) {
+      p.table("ipNetToMediaTable", m::kIpNetToMediaEntry,
+              {m::kIpNetToMediaPhysAddress, m::kIpNetToMediaType}, {&mphys, &mtype});
+      rows = m::decode_ip_net_to_media(mphys, mtype, stats);
+    }
+    for (auto& r : rows) {
+      if (r.type == 2) {
+        stats.skip("arp.invalid");
+        continue;
+      }
+      ArpEntry a{r.ip, r.mac, std::nullopt};
+      if (const Interface* itf = ifs.find(r.if_index)) a.interface = itf->name;
+      d.arp.push_back(std::move(a));
+    }
+  }
+
+  d.skipped = stats.skipped;
+  return d;
+}
+
+nlohmann::json to_json(const DeviceDiscovery& d) {
+  using nlohmann::json;
+  auto opt = [](const auto& o) -> json { return o ? json(*o) : json(nullptr); };
+  json j;
+  j["system"] = {{"name", opt(d.system.name)},
+                 {"descr", opt(d.system.descr)},
+                 {"object_id", opt(d.system.object_id)}};
+  j["interfaces"] = json::array();
+  for (const auto& i : d.interfaces) {
+    j["interfaces"].push_back({{"index", i.index},
+                               {"name", i.name},
+                               {"alias", i.alias},
+                               {"type", opt(i.type)},
+                               {"speed_mbps", opt(i.speed_mbps)},
+                               {"oper_status", opt(i.oper_status)}});
+  }
+  j["neighbors"] = json::array();
+  for (const auto& n : d.neighbors) {
+    j["neighbors"].push_back({{"protocol", n.protocol},
+                              {"local_port", opt(n.local_port)},
+                              {"remote_name", n.remote_name},
+                              {"remote_port", n.remote_port},
+                              {"remote_address", opt(n.remote_address)}});
+  }
+  j["fdb"] = json::array();
+  for (const auto& f : d.fdb) {
+    j["fdb"].push_back({{"mac", f.mac}, {"vlan", opt(f.vlan)}, {"port", opt(f.port)}});
+  }
+  j["missing"] = d.missing;
+  return j;
+}
+
+std::string to_text(const DeviceDiscovery& d) {
+  std::ostringstream o;
+  auto s = [](const std::optional<std::string>& x) { return x ? *x : std::string("-"); };
+  o << "system: " << s(d.system.name) << "  (" << s(d.system.object_id) << ")\n";
+  o << "  " << s(d.system.descr) << "\n";
+  o << "\ninterfaces (" << d.interfaces.size() << "):\n";
+  for (const auto& i : d.interfaces) {
+    o << "  " << i.index << "\t" << i.name << "\t"
+      << (i.speed_mbps ? std::to_string(*i.speed_mbps) + " Mbit/s" : std::string("-")) << "\t"
+      << (i.oper_status ? *i.oper_status : "-") << "\t" << i.alias << "\n";
+  }
+  o << "\nneighbors (" << d.neighbors.size() << "):\n";
+  for (const auto& n : d.neighbors) {
+    o << "  " << n.protocol << "\t" << s(n.local_port) << " -> " << n.remote_name << " "
+      << n.remote_port << (n.remote_address ? " (" + *n.remote_address + ")" : "") << "\n";
+  }
+  o << "\nfdb (" << d.fdb.size() << "):\n";
+  for (const auto& f : d.fdb) {
+    o << "  " << f.mac << "\tvlan " << (f.vlan ? std::to_string(*f.vlan) : "-") << "\t"
+      << s(f.port) << "\n";
+  }
+  o << "\narp (" << d.arp.size() << "):\n";
+  for (const auto& a : d.arp) o << "  " << a.ip << "\t" << a.mac << "\t" << s(a.interface) << "\n";
+  if (!d.missing.empty()) {
+    o << "\nnot provided by the device:";
+    for (const auto& m : d.missing) o << " " << m << ";";
+    o << "\n";
+  }
+  if (!d.skipped.empty()) {
+    o << "skipped:";
+    for (const auto& [k, v] : d.skipped) o << " " << k << "=" << v;
+    o << "\n";
+  }
+  return o.str();
+}
+
+}  // namespace cg::snmp
