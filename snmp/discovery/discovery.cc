@@ -149,6 +149,17 @@ Result<DeviceDiscovery> discover_device(SnmpSession& session, const DiscoveryOpt
           {&remc.chassis_id_subtype, &remc.chassis_id, &remc.port_id_subtype, &remc.port_id,
            &remc.port_desc, &remc.sys_name, &remc.sys_desc});
   auto remotes = m::decode_lldp_remotes(remc, stats);
+  // MikroTik: one-part lldpRemTable indexes carry no local port; MIKROTIK-MIB's neighbour table
+  // has the same index and the local ifIndex.
+  std::map<uint32_t, uint32_t> mtxr_if;
+  bool one_part = false;
+  for (const auto& r : remotes) one_part = one_part || r.key.size() == 1;
+  if (one_part) {
+    Column mtxr_col;
+    p.table("mtxrNeighborTable", m::kMtxrNeighborEntry, {m::kMtxrNeighborInterfaceId},
+            {&mtxr_col});
+    mtxr_if = m::decode_index_map(mtxr_col, "mtxrNeighborTable", stats);
+  }
   std::map<Oid, std::string> man_addr;
   if (!remotes.empty()) {
     Column man_col;
@@ -199,6 +210,9 @@ Result<DeviceDiscovery> discover_device(SnmpSession& session, const DiscoveryOpt
         if (bp != base_port.end()) local = ifs.find(bp->second);
       }
       if (!local) local = ifs.find(lp);
+    } else if (r.key.size() == 1) {
+      auto it = mtxr_if.find(r.key[0]);
+      if (it != mtxr_if.end()) local = ifs.find(it->second);
     }
     if (local) {
       n.local_port = local->name;
@@ -237,7 +251,7 @@ Result<DeviceDiscovery> discover_device(SnmpSession& session, const DiscoveryOpt
     d.neighbors.push_back(std::move(n));
   }
 
-  // 5. Forwarding table: Q-BRIDGE when the device has it, else BRIDGE-MIB.
+  // 5. Forwarding table: Q-BRIDGE (MAC, FDB id -> VLAN, port), then BRIDGE-MIB for the rest.
   if (options.fdb) {
     Column qport, qstatus, dport, dstatus, vlan_fdb;
     bool have_q = p.table("dot1qTpFdbTable", m::kDot1qTpFdbEntry,
@@ -252,16 +266,29 @@ Result<DeviceDiscovery> discover_device(SnmpSession& session, const DiscoveryOpt
       for (const auto& [vlan, fdb] : m::decode_vlan_fdb_ids(vlan_fdb, stats))
         vlans_of_fdb[fdb].insert(vlan);
     }
+    // Junos: FDB ids are (internal VLAN index << 16) and dot1qVlanCurrentTable is absent; the
+    // tag comes from JUNIPER-L2ALD-MIB.
+    std::map<uint32_t, uint32_t> junos_tag;
+    bool big_fdb_ids = false;
+    for (const auto& r : rows) big_fdb_ids = big_fdb_ids || (r.fdb_id && *r.fdb_id > 4094);
+    if (have_q && !have_vlan_map && big_fdb_ids) {
+      Column jnx_col;
+      p.table("jnxL2aldVlanTable", m::kJnxL2aldVlanEntry, {m::kJnxL2aldVlanTag}, {&jnx_col});
+      junos_tag = m::decode_index_map(jnx_col, "jnxL2aldVlanTable", stats);
+    }
     p.table("dot1dTpFdbTable", m::kDot1dTpFdbEntry, {m::kDot1dTpFdbPort, m::kDot1dTpFdbStatus},
             {&dport, &dstatus});
-    if (rows.empty()) rows = m::decode_dot1d_fdb(dport, dstatus, stats);
+    // BRIDGE-MIB rows add the MACs Q-BRIDGE did not list (some agents fill only one VLAN or
+    // only the default VLAN in one of them); they carry no VLAN.
+    std::set<std::string> q_macs;
+    for (const auto& r : rows) q_macs.insert(r.mac);
+    for (auto& r : m::decode_dot1d_fdb(dport, dstatus, stats)) {
+      if (q_macs.count(r.mac)) continue;
+      rows.push_back(std::move(r));
+    }
     for (auto& r : rows) {
       if (r.status == 2) {
         stats.skip("fdb.status_invalid");
-        continue;
-      }
-      if (r.port == 0) {
-        stats.skip("fdb.port_zero");
         continue;
       }
       FdbEntry e;
@@ -270,19 +297,31 @@ Result<DeviceDiscovery> discover_device(SnmpSession& session, const DiscoveryOpt
       e.status = r.status;
       if (r.fdb_id) {
         // Q-BRIDGE indexes by filtering database; with independent learning that is one VLAN.
-        auto it = vlans_of_fdb.find(*r.fdb_id);
-        if (!have_vlan_map || it == vlans_of_fdb.end()) e.vlan = *r.fdb_id;
-        else if (it->second.size() == 1) e.vlan = *it->second.begin();
-        else stats.skip("fdb.vlan_shared_fdb");  // shared learning: VLAN unknown
+        uint32_t id = *r.fdb_id;
+        auto it = vlans_of_fdb.find(id);
+        auto jt = junos_tag.find(id >> 16);
+        if (have_vlan_map && it != vlans_of_fdb.end()) {
+          if (it->second.size() == 1) e.vlan = *it->second.begin();
+          else stats.skip("fdb.vlan_shared_fdb");  // shared learning: VLAN unknown
+        } else if ((id & 0xffff) == 0 && jt != junos_tag.end() && jt->second <= 4094) {
+          e.vlan = jt->second;
+        } else if (id >= 1 && id <= 4094) {
+          e.vlan = id;  // independent learning, FDB id = VLAN id (the common case)
+        } else {
+          stats.skip("fdb.vlan_unknown");
+        }
       }
+      // Port 0: the agent knows the MAC but not the port (Junos IRB, CPU / self entries); kept
+      // with port null so the table is complete, counted.
       const Interface* itf = nullptr;
+      if (r.port == 0) stats.skip("fdb.port_zero");
       auto bp = base_port.find(r.port);
       if (bp != base_port.end()) itf = ifs.find(bp->second);
       if (!itf) itf = ifs.find(r.port);  // agents without dot1dBasePortTable use ifIndex
       if (itf) {
         e.port = itf->name;
         e.if_index = itf->index;
-      } else {
+      } else if (r.port != 0) {
         stats.skip("fdb.port_unmapped");
       }
       d.fdb.push_back(std::move(e));

@@ -50,6 +50,16 @@ inline constexpr uint32_t kIpNetToMediaPhysAddress = 2, kIpNetToMediaType = 4;
 inline const Oid kIpNetToPhysicalEntry{1, 3, 6, 1, 2, 1, 4, 35, 1};
 inline constexpr uint32_t kIpNetToPhysicalPhysAddress = 4, kIpNetToPhysicalType = 6;
 
+// Vendor MIBs used to resolve quirks of the standard tables.
+// MIKROTIK-MIB mtxrNeighborTable: same index as RouterOS's one-part lldpRemTable rows;
+// mtxrNeighborInterfaceID is the local ifIndex.
+inline const Oid kMtxrNeighborEntry{1, 3, 6, 1, 4, 1, 14988, 1, 1, 11, 1, 1};
+inline constexpr uint32_t kMtxrNeighborInterfaceId = 8;
+// JUNIPER-L2ALD-MIB jnxL2aldVlanTable (index = Junos internal VLAN index): jnxL2aldVlanTag is the
+// 802.1Q tag. Junos numbers Q-BRIDGE filtering databases as internal-index << 16.
+inline const Oid kJnxL2aldVlanEntry{1, 3, 6, 1, 4, 1, 2636, 3, 48, 1, 3, 1, 1};
+inline constexpr uint32_t kJnxL2aldVlanTag = 3;
+
 inline Oid column_oid(const Oid& entry, uint32_t column) {
   Oid o = entry;
   o.push_back(column);

@@ -369,21 +369,26 @@ std::vector<CdpEntry> decode_cdp_cache(const CdpColumns& c, DecodeStats& stats) 
 
 // ---------------------------------------------------------------- BRIDGE / Q-BRIDGE
 
-std::map<uint32_t, uint32_t> decode_base_port_if_index(const Column& c, DecodeStats& stats) {
+std::map<uint32_t, uint32_t> decode_index_map(const Column& c, std::string_view table,
+                                              DecodeStats& stats) {
   std::map<uint32_t, uint32_t> out;
   for (const auto& [idx, v] : c) {
     if (idx.size() != 1 || !valid_index(idx[0])) {
-      stats.skip("dot1dBasePortTable.bad_index");
+      stats.skip(std::string(table) + ".bad_index");
       continue;
     }
     auto x = as_unsigned(v);
     if (!x || *x == 0 || *x > kMaxIndex) {
-      stats.skip("dot1dBasePortIfIndex.bad_value");
+      stats.skip(std::string(table) + ".bad_value");
       continue;
     }
     out[idx[0]] = static_cast<uint32_t>(*x);
   }
   return out;
+}
+
+std::map<uint32_t, uint32_t> decode_base_port_if_index(const Column& c, DecodeStats& stats) {
+  return decode_index_map(c, "dot1dBasePortTable", stats);
 }
 
 namespace {

@@ -120,6 +120,11 @@ std::vector<FdbRow> decode_dot1q_fdb(const Column& port, const Column& status, D
 // dot1qVlanFdbId (index timeMark.vlanIndex): vlan -> fdb id.
 std::map<uint32_t, uint32_t> decode_vlan_fdb_ids(const Column& c, DecodeStats& stats);
 
+// Generic "index is one Integer32 > 0, value is one Integer32 > 0" column (dot1dBasePortIfIndex,
+// mtxrNeighborInterfaceID, jnxL2aldVlanTag, ...). `table` names the skip reasons.
+std::map<uint32_t, uint32_t> decode_index_map(const Column& c, std::string_view table,
+                                              DecodeStats& stats);
+
 // ---- IP-MIB
 struct ArpRow {
   uint32_t if_index = 0;

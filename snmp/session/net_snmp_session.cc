@@ -219,6 +219,15 @@ class NetSnmpSession final : public SnmpSession {
     if (rc == STAT_TIMEOUT) {
       ++counters_.timeouts;
       if (resp) snmp_free_pdu(resp);
+      netsnmp_session* ss = snmp_sess_session(handle_);
+      if (cfg_.version == SnmpVersion::kV3 && !answered_ && ss && ss->securityEngineIDLen > 0) {
+        // Engine ID discovery worked, so the agent is there and speaks v3; agents silently drop
+        // what they cannot decrypt (net-snmp's snmpd does), or requests a view forbids.
+        return Status(ErrorCode::kAuthFailed,
+                      peer() + ": the agent answered SNMPv3 discovery but not the " +
+                          (cfg_.priv != PrivProtocol::kNone ? "encrypted" : "authenticated") +
+                          " request (wrong privacy password or protocol, or no access)");
+      }
       return Status(ErrorCode::kTimeout,
                     peer() + ": no response after " + std::to_string(cfg_.retries + 1) +
                         " attempt(s) of " + std::to_string(cfg_.timeout.count()) +
@@ -228,7 +237,7 @@ class NetSnmpSession final : public SnmpSession {
     if (rc != STAT_SUCCESS || resp == nullptr) {
       int liberr = 0, syserr = 0;
       char* msg = nullptr;
-      snmp_sess_error(handle_, &liberr, &syserr, &msg);
+      snmp_sess_error(handle_, &syserr, &liberr, &msg);  // (C errno, SNMP errno)
       std::string text = msg ? msg : "unknown error";
       free(msg);  // NOLINT: allocated by net-snmp
       if (resp) snmp_free_pdu(resp);
@@ -237,9 +246,13 @@ class NetSnmpSession final : public SnmpSession {
         return Status(ErrorCode::kAuthFailed,
                       peer() + ": SNMPv3 " + text + " (check user, auth/priv protocol and passwords)");
       }
-      if (liberr == SNMPERR_TIMEOUT) {
+      if (liberr == SNMPERR_TIMEOUT) {  // v3 engine ID discovery got no answer
         ++counters_.timeouts;
-        return Status(ErrorCode::kTimeout, peer() + ": " + text);
+        return Status(ErrorCode::kTimeout,
+                      peer() + ": no response to SNMPv3 engine ID discovery after " +
+                          std::to_string(cfg_.retries + 1) + " attempt(s) of " +
+                          std::to_string(cfg_.timeout.count()) +
+                          " ms (device unreachable or SNMPv3 not enabled)");
       }
       return Status(ErrorCode::kInternal, peer() + ": " + text);
     }
@@ -368,7 +381,7 @@ Result<std::unique_ptr<SnmpSession>> open_net_snmp_session(const SessionConfig& 
     if (!handle) {
       int syserr = 0;
       char* msg = nullptr;
-      snmp_error(&s, &open_liberr, &syserr, &msg);
+      snmp_error(&s, &syserr, &open_liberr, &msg);  // (C errno, SNMP errno)
       open_error = msg ? msg : "cannot open session";
       free(msg);  // NOLINT: allocated by net-snmp
     }
