@@ -190,6 +190,22 @@ bool parse_date(const std::string& s, int32_t& day, std::string& err) {
   return true;
 }
 
+// yaml-cpp counts columns in bytes; editors (and people) count characters. Convert, so that
+// `name: 乌海市第一中学, timezone: X` points at X where an editor shows it.
+void to_character_columns(std::string_view text, std::vector<Diagnostic>& diags) {
+  std::vector<size_t> starts{0};
+  for (size_t i = 0; i < text.size(); ++i)
+    if (text[i] == '\n') starts.push_back(i + 1);
+  for (auto& d : diags) {
+    if (d.line <= 0 || d.col <= 0 || static_cast<size_t>(d.line) > starts.size()) continue;
+    const size_t begin = starts[static_cast<size_t>(d.line) - 1];
+    int chars = 0;
+    for (size_t i = begin; i < begin + static_cast<size_t>(d.col) - 1 && i < text.size(); ++i)
+      if ((static_cast<unsigned char>(text[i]) & 0xc0) != 0x80) ++chars;
+    d.col = chars + 1;
+  }
+}
+
 struct AppRef {
   uint16_t id;
   YAML::Node node;
@@ -217,7 +233,9 @@ class Compiler {
         d.col = e.mark.column + 1;
       }
       d.message = "YAML syntax: " + e.msg;
-      result.diagnostics.push_back(d);
+      diags_.push_back(d);
+      to_character_columns(text, diags_);
+      result.diagnostics = std::move(diags_);
       return result;
     }
     if (docs.empty() || docs[0].IsNull()) {
@@ -230,6 +248,7 @@ class Compiler {
         error(YAML::Node(), "", std::string("internal: unexpected YAML shape: ") + e.what());
       }
     }
+    to_character_columns(text, diags_);
     std::stable_sort(diags_.begin(), diags_.end(), [](const Diagnostic& a, const Diagnostic& b) {
       return std::tie(a.line, a.col) < std::tie(b.line, b.col);
     });
@@ -318,8 +337,12 @@ class Compiler {
     const std::string tz = tzn ? str(tzn) : default_string("school.timezone");
     std::string err;
     if (!load_timezone(opt_.zoneinfo_dir, tz, opt_.tz_last_year, image_->timezone, err)) {
-      std::string msg = "unknown timezone '" + tz + "': " + err;
-      msg += suggestion_suffix(tz, list_timezones(opt_.zoneinfo_dir));
+      std::string msg;
+      if (err.rfind("no such timezone", 0) == 0 || err == "bad timezone name")
+        msg = "unknown timezone '" + tz + "'" +
+              suggestion_suffix(tz, list_timezones(opt_.zoneinfo_dir));
+      else
+        msg = "cannot use timezone '" + tz + "': " + err;
       error(tzn ? tzn : school, tzn ? "school.timezone" : "school", msg);
     }
   }

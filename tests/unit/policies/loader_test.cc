@@ -1,0 +1,117 @@
+// Structure: the declared keys drive the loader; every error has line:col and a YAML path.
+#include <gtest/gtest.h>
+
+#include "policies/compiler/spec.h"
+#include "tests/unit/policies/test_util.h"
+
+namespace cg::policy {
+namespace {
+using namespace cg::policy::testing;
+
+TEST(PolicyLoader, MinimalPolicyIsValid) {
+  auto r = compile_policy(header() + "rules: []\n", "min.yaml");
+  EXPECT_TRUE(r.ok()) << dump(r);
+  ASSERT_TRUE(r.image);
+  EXPECT_EQ(r.image->default_action, api::Action::kAllow);
+  EXPECT_EQ(r.image->inspection.max_packets, 10);  // declared default
+  EXPECT_EQ(r.image->inspection.while_inspecting, api::WhileInspecting::kPass);
+}
+
+TEST(PolicyLoader, SyntaxErrorHasPosition) {
+  auto r = compile_policy("apiVersion: campusguard/v1\nschool: { id: x, name: [oops }\n", "s.yaml");
+  ASSERT_EQ(r.error_count(), 1) << dump(r);
+  EXPECT_EQ(r.diagnostics[0].line, 2);
+  EXPECT_GT(r.diagnostics[0].col, 0);
+  EXPECT_NE(r.diagnostics[0].message.find("YAML syntax"), std::string::npos);
+  EXPECT_FALSE(r.image);
+}
+
+TEST(PolicyLoader, EmptyAndMultiDocument) {
+  EXPECT_TRUE(has_message(compile_policy("", "e.yaml"), "the policy is empty"));
+  EXPECT_TRUE(has_message(compile_policy("# only a comment\n", "e.yaml"), "the policy is empty"));
+  auto r = compile_policy(header() + "---\n" + header(), "m.yaml");
+  EXPECT_TRUE(has_message(r, "second YAML document")) << dump(r);
+}
+
+TEST(PolicyLoader, UnknownKeysAreErrorsWithPositions) {
+  const std::string text = header() +  // lines 1-2
+                           "bandwidth: { uplink: 10g }\n"                       // 3
+                           "rules:\n"                                            // 4
+                           "  - name: r1\n"                                      // 5
+                           "    acton: deny\n";                                  // 6
+  auto r = compile_policy(text, "u.yaml");
+  EXPECT_TRUE(has_diag(r, 3, 1, "bandwidth: unknown key 'bandwidth'")) << dump(r);
+  EXPECT_TRUE(has_diag(r, 6, 5, "rules[0].acton: unknown key 'acton'")) << dump(r);
+  EXPECT_TRUE(has_diag(r, 5, 5, "rules[0]: missing required key 'action'")) << dump(r);
+  EXPECT_EQ(r.error_count(), 3) << dump(r);
+}
+
+TEST(PolicyLoader, TypeAndRangeErrorsAreAllReported) {
+  const std::string text = header() +
+                           "zones:\n"                                       // 3
+                           "  a: { vlans: 101-160 }\n"                     // 4
+                           "  b: { vlans: [0, 4095, \"9-3\"] }\n"          // 5
+                           "inspection: { max-packets: 0, while-inspecting: wait }\n"  // 6
+                           "rules:\n"                                       // 7
+                           "  - { name: r, from: [a, b], action: deny, reset: yes }\n";  // 8
+  auto r = compile_policy(text, "t.yaml");
+  EXPECT_TRUE(has_diag(r, at(text, "101-160"), "zones.a.vlans: expected a list")) << dump(r);
+  EXPECT_TRUE(has_diag(r, at(text, "0, 4095"), "zones.b.vlans[0]: expected a VLAN id")) << dump(r);
+  EXPECT_TRUE(has_diag(r, at(text, "4095"), "zones.b.vlans[1]")) << dump(r);
+  EXPECT_TRUE(has_diag(r, at(text, "\"9-3\""), "range '9-3' ends before it starts")) << dump(r);
+  EXPECT_TRUE(has_diag(r, at(text, "0, while"), "must be from 1 to 255, got 0")) << dump(r);
+  EXPECT_TRUE(has_diag(r, at(text, "wait"), "expected one of pass, drop")) << dump(r);
+  EXPECT_TRUE(has_diag(r, at(text, "yes"), "expected true or false")) << dump(r);
+  EXPECT_EQ(r.error_count(), 7) << dump(r);
+}
+
+TEST(PolicyLoader, DuplicateKeysAndNames) {
+  const std::string text = header() +
+                           "default: allow\n"                // 3
+                           "default: deny\n"                 // 4
+                           "zones:\n"                        // 5
+                           "  lab: { vlans: [5] }\n"         // 6
+                           "  lab: { vlans: [6] }\n"         // 7
+                           "  Bad_Name: { vlans: [7] }\n";   // 8
+  auto r = compile_policy(text, "d.yaml");
+  EXPECT_TRUE(has_diag(r, 4, 1, "duplicate key 'default'")) << dump(r);
+  EXPECT_TRUE(has_diag(r, 7, 3, "duplicate name 'lab'")) << dump(r);
+  EXPECT_TRUE(has_diag(r, 8, 3, "bad name 'Bad_Name'")) << dump(r);
+}
+
+TEST(PolicyLoader, NumbersWhereTextIsExpectedMustBeQuoted) {
+  auto r = compile_policy("apiVersion: campusguard/v1\nschool: { id: 1001, name: x }\n", "q.yaml");
+  EXPECT_TRUE(has_diag(r, 2, 15, "quote it")) << dump(r);
+  r = compile_policy("apiVersion: campusguard/v1\nschool: { id: \"1001\", name: x }\n", "q.yaml");
+  EXPECT_TRUE(r.ok()) << dump(r);
+}
+
+TEST(PolicyLoader, OneValueOrListAccepted) {
+  const std::string text = header() +
+                           "zones: { a: { subnets: [10.0.0.0/8] } }\n"
+                           "rules:\n"
+                           "  - { name: one, from: a, dst-ports: 443, protocol: tcp, action: deny }\n"
+                           "  - { name: many, from: [a], dst-ports: [80, \"8000-8080\"], "
+                           "action: deny }\n";
+  auto r = compile_policy(text, "o.yaml");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  EXPECT_EQ(r.image->rules[0].dst_ports.size(), 1u);
+  EXPECT_EQ(r.image->rules[1].dst_ports.size(), 2u);
+}
+
+TEST(PolicySpec, DefaultsAndHelpDeclaredOnce) {
+  EXPECT_EQ(*spec_at("inspection.max-packets").default_json, "10");
+  EXPECT_EQ(*spec_at("default").default_json, "\"allow\"");
+  EXPECT_EQ(spec_at("rules.action").enum_values.size(), 3u);
+  EXPECT_THROW(spec_at("rules.no-such-key"), std::logic_error);
+  // Every declared key has help text (it becomes the schema's description and the docs).
+  std::function<void(const Spec&, const std::string&)> walk = [&](const Spec& s,
+                                                                  const std::string& p) {
+    EXPECT_FALSE(s.help.empty()) << p;
+    for (const auto& f : s.fields) walk(*f.spec, p + "." + f.key);
+    if (s.item) walk(*s.item, p + "[]");
+  };
+  walk(policy_spec(), "");
+}
+}  // namespace
+}  // namespace cg::policy
