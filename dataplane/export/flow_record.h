@@ -1,0 +1,42 @@
+// A flow as it leaves the fast path (end of flow, or a snapshot for a query): plain data copied
+// out of a FlowEntry, and its JSON form shared by the --replay report and the control socket.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "dataplane/flow/flow_table.h"
+
+namespace cg::exporter {
+
+struct FlowRecord {
+  std::array<uint8_t, 16> src_addr;  // the initiator (sent the flow's first packet)
+  std::array<uint8_t, 16> dst_addr;
+  uint16_t src_port;
+  uint16_t dst_port;
+  uint8_t proto;
+  flow::TcpState tcp_state;
+  uint16_t vlan_outer;
+  uint16_t vlan_inner;
+  uint64_t packets[2];  // [0] src→dst, [1] dst→src
+  uint64_t bytes[2];
+  uint64_t first_seen_ns;
+  uint64_t last_seen_ns;
+  int8_t end_reason = -1;  // flow::EndReason, or -1 while the flow is live
+  int16_t worker = -1;
+
+  static FlowRecord from(const flow::FlowEntry& e);
+};
+
+std::string address_string(const std::array<uint8_t, 16>& a);
+// "TCP", "UDP", "ICMP", "ICMPv6", or empty for protocols reported by number.
+const char* proto_name(uint8_t proto);
+std::string tcp_state_name(flow::TcpState s);
+
+// The report / socket form: proto, src_ip, src_port, dst_ip, dst_port, packets, bytes,
+// first_seen, last_seen (epoch seconds, microsecond precision) plus per-direction counts.
+nlohmann::json to_json(const FlowRecord& r);
+
+}  // namespace cg::exporter

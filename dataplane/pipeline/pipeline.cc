@@ -1,0 +1,118 @@
+#include "dataplane/pipeline/pipeline.h"
+
+namespace cg::pipeline {
+namespace {
+constexpr std::string_view kCounterNames[kCounterCount] = {
+    "packets",         "bytes",          "forwarded",          "ip_packets",
+    "non_ip_packets",  "drop_malformed", "drop_non_ip",        "drop_flow_table_full",
+    "fragments_matched", "fragments_unmatched",
+};
+}  // namespace
+
+std::string_view counter_name(Counter c) { return kCounterNames[static_cast<size_t>(c)]; }
+
+uint32_t FragmentPorts::index(const packet::Parsed& p) {
+  uint32_t h = p.frag_id * 0x9e3779b1u ^ p.l4_proto;
+  for (int i = 12; i < 16; ++i) h = (h ^ p.src[i] ^ (p.dst[i] << 8)) * 0x01000193u;
+  return (h ^ (h >> 15)) & (kSlots - 1);
+}
+
+void FragmentPorts::remember(const packet::Parsed& p, uint64_t now_ns) {
+  Slot& s = slots_[index(p)];
+  s = Slot{p.src, p.dst, p.frag_id, p.l4_proto, p.src_port, p.dst_port, now_ns};
+}
+
+bool FragmentPorts::recall(packet::Parsed* p, uint64_t now_ns) const {
+  const Slot& s = slots_[index(*p)];
+  if (s.seen_ns == 0 || now_ns - s.seen_ns > kLifetimeNs || s.id != p->frag_id ||
+      s.proto != p->l4_proto || s.src != p->src || s.dst != p->dst)
+    return false;
+  p->src_port = s.src_port;
+  p->dst_port = s.dst_port;
+  p->later_fragment = false;  // the ports are known now: key it like the first fragment
+  return true;
+}
+
+Pipeline::Pipeline(const PipelineConfig& cfg, const flow::ExtRegistry* ext)
+    : cfg_(cfg), table_(cfg.table, ext) {}
+
+void Pipeline::process(const PacketRef* pkts, uint32_t n, Verdict* verdicts) {
+  packet::Parsed parsed[kMaxBurst];
+  flow::FlowKey keys[kMaxBurst];
+  uint32_t hashes[kMaxBurst];
+  bool src_lo[kMaxBurst];
+  uint32_t ip_index[kMaxBurst];  // burst position of the i-th IP packet
+  flow::FlowEntry* flows[kMaxBurst];
+  uint8_t created[kMaxBurst];
+  uint32_t nip = 0;
+
+  for (uint32_t i = 0; i < n; ++i) {
+    const PacketRef& p = pkts[i];
+    inc(Counter::kPackets);
+    inc(Counter::kBytes, p.wire_len);
+    bool ok = packet::parse(p.data, p.len, &parsed[i], &decode_, cfg_.link, p.len < p.wire_len);
+    if (!ok) {
+      if (cfg_.malformed == FrameAction::kDrop) {
+        inc(Counter::kDropMalformed);
+        verdicts[i] = Verdict::kDrop;
+      } else {
+        verdicts[i] = Verdict::kForward;
+      }
+      continue;
+    }
+    if (!parsed[i].is_ip()) {
+      inc(Counter::kNonIpPackets);
+      if (cfg_.non_ip == FrameAction::kDrop) {
+        inc(Counter::kDropNonIp);
+        verdicts[i] = Verdict::kDrop;
+      } else {
+        verdicts[i] = Verdict::kForward;
+      }
+      continue;
+    }
+    inc(Counter::kIpPackets);
+    if (parsed[i].fragment && parsed[i].has_l4 &&
+        (parsed[i].l4_proto == packet::ipproto::kTcp ||
+         parsed[i].l4_proto == packet::ipproto::kUdp)) {
+      frags_.remember(parsed[i], p.ts_ns);
+    } else if (parsed[i].later_fragment) {
+      inc(frags_.recall(&parsed[i], p.ts_ns) ? Counter::kFragmentsMatched
+                                             : Counter::kFragmentsUnmatched);
+    }
+    src_lo[nip] = flow::make_key(parsed[i], &keys[nip]);
+    hashes[nip] = flow::hash_key(keys[nip]);
+    ip_index[nip] = i;
+    ++nip;
+  }
+
+  if (nip) table_.lookup_burst(keys, hashes, src_lo, nip, pkts[0].ts_ns, flows, created);
+
+  for (uint32_t j = 0; j < nip; ++j) {
+    uint32_t i = ip_index[j];
+    uint64_t now_ns = pkts[i].ts_ns;
+    flow::FlowEntry* e = flows[j];
+    bool is_new = created[j];
+    // An insert later in the burst may have evicted (or a reused tuple recreated) this entry:
+    // look it up again rather than account into a slot that now holds another flow.
+    if (e && (!(e->flags & flow::FlowEntry::kInUse) || !(e->key == keys[j]))) {
+      e = table_.lookup_one(keys[j], hashes[j], src_lo[j], now_ns, &is_new);
+    }
+    if (e && is_new) e->first_seen_ns = e->last_seen_ns = now_ns;
+    if (e) e = table_.account(e, src_lo[j], pkts[i].wire_len, parsed[i].tcp_flags, now_ns);
+    if (e == nullptr) {
+      // Table full and configured not to evict: fail open or closed as configured.
+      if (table_.on_full() == flow::OnFull::kDrop) {
+        inc(Counter::kDropFlowTableFull);
+        verdicts[i] = Verdict::kDrop;
+      } else {
+        verdicts[i] = Verdict::kForward;
+      }
+      continue;
+    }
+    verdicts[i] = Verdict::kForward;
+  }
+  for (uint32_t i = 0; i < n; ++i)
+    if (verdicts[i] == Verdict::kForward) inc(Counter::kForwarded);
+}
+
+}  // namespace cg::pipeline

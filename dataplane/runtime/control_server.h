@@ -1,0 +1,47 @@
+// The dataplane's control socket: a Unix stream socket speaking newline-delimited JSON, one
+// request → one response, many requests per connection. Runs on the control thread only.
+//
+// Request:  {"v":1,"cmd":"stats"|"flows"|"flow"|"health"|"shutdown", ...}
+// Response: {"v":1,"ok":true,...} or {"v":1,"ok":false,"error":"..."}
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace cg::runtime {
+
+inline constexpr int kControlProtocolVersion = 1;
+
+class ControlServer {
+ public:
+  using Handler = std::function<nlohmann::json(const nlohmann::json& request)>;
+
+  explicit ControlServer(Handler handler) : handler_(std::move(handler)) {}
+  ~ControlServer();
+
+  // Creates the socket (and its directory); false with a message when it cannot.
+  bool listen(const std::string& path, std::string* error);
+  // Serves until `stop` is set; polls with a short timeout so shutdown is prompt.
+  void serve(const std::atomic<bool>& stop);
+  // Answers one request line (exposed for tests).
+  std::string answer(const std::string& line);
+
+ private:
+  struct Client {
+    int fd;
+    std::string in;
+  };
+  Handler handler_;
+  int listen_fd_ = -1;
+  std::string path_;
+  std::vector<Client> clients_;
+};
+
+// Client side: sends one request and returns the parsed response (used by --query and tests).
+bool control_request(const std::string& path, const nlohmann::json& request,
+                     nlohmann::json* response, std::string* error, int timeout_ms = 5000);
+
+}  // namespace cg::runtime

@@ -1,0 +1,487 @@
+#include "dataplane/runtime/dataplane.h"
+
+#include <arpa/inet.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_pause.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <cstdio>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "dataplane/export/flow_record.h"
+#include "dataplane/pipeline/pipeline.h"
+#include "dataplane/runtime/control_server.h"
+
+namespace cg::runtime {
+namespace {
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop.store(true); }
+
+constexpr int kPorts = 2;
+constexpr const char* kPortNames[kPorts] = {"inside", "outside"};
+// Entries of the flow table a worker inspects per loop iteration while answering a query.
+constexpr uint32_t kQuerySlice = 4096;
+
+// Symmetric Toeplitz key (0x6d5a repeated): both directions of a flow hash alike.
+uint8_t g_sym_rss_key[40] = {
+    0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+    0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+    0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a};
+
+// A flow query handed to a worker: answered in slices between bursts so forwarding never
+// waits. The control thread owns the object; the worker fills `out` within its reserved size.
+struct FlowQuery {
+  bool by_addr = false;
+  std::array<uint8_t, 16> addr{};
+  uint32_t limit = 20;
+  uint32_t cursor = 1;
+  uint64_t live = 0;
+  std::vector<exporter::FlowRecord> out;
+  std::atomic<bool> done{false};
+};
+
+struct alignas(64) WorkerStats {
+  uint64_t rx_packets[kPorts] = {};
+  uint64_t rx_bytes[kPorts] = {};
+  uint64_t tx_packets[kPorts] = {};
+  uint64_t tx_bytes[kPorts] = {};
+  uint64_t drop_tx_full[kPorts] = {};
+  uint64_t drop_verdict = 0;
+  uint64_t busy_loops = 0;
+  uint64_t idle_loops = 0;
+};
+
+struct Worker {
+  uint16_t id = 0;
+  uint16_t queue = 0;
+  unsigned lcore = 0;
+  uint16_t burst = 32;
+  uint16_t ports[kPorts] = {};
+  std::unique_ptr<pipeline::Pipeline> pipe;
+  WorkerStats st;
+  alignas(64) std::atomic<FlowQuery*> query{nullptr};
+  uint64_t tsc0 = 0;
+  uint64_t wall0_ns = 0;
+  double ns_per_cycle = 0;
+};
+
+inline uint64_t rd(const uint64_t& v) { return __atomic_load_n(&v, __ATOMIC_RELAXED); }
+
+bool by_bytes_desc(const exporter::FlowRecord& a, const exporter::FlowRecord& b) {
+  return a.bytes[0] + a.bytes[1] > b.bytes[0] + b.bytes[1];
+}
+
+void serve_query(Worker& w, FlowQuery* q) {
+  q->cursor = w.pipe->table().visit(q->cursor, kQuerySlice, [&](const flow::FlowEntry& e) {
+    ++q->live;
+    if (q->by_addr && !(e.key.lo_addr == q->addr || e.key.hi_addr == q->addr)) return;
+    auto r = exporter::FlowRecord::from(e);
+    r.worker = static_cast<int16_t>(w.id);
+    if (q->out.size() < q->limit) {
+      q->out.push_back(r);  // capacity reserved by the control thread: no allocation here
+      std::push_heap(q->out.begin(), q->out.end(), by_bytes_desc);
+    } else if (!q->by_addr && by_bytes_desc(r, q->out.front())) {
+      std::pop_heap(q->out.begin(), q->out.end(), by_bytes_desc);
+      q->out.back() = r;
+      std::push_heap(q->out.begin(), q->out.end(), by_bytes_desc);
+    }
+  });
+  if (q->cursor == 0) {
+    w.query.store(nullptr, std::memory_order_relaxed);
+    q->done.store(true, std::memory_order_release);
+  }
+}
+
+int worker_main(void* arg) {
+  Worker& w = *static_cast<Worker*>(arg);
+  rte_mbuf* pkts[pipeline::Pipeline::kMaxBurst];
+  rte_mbuf* out[pipeline::Pipeline::kMaxBurst];
+  pipeline::PacketRef refs[pipeline::Pipeline::kMaxBurst];
+  pipeline::Verdict verdicts[pipeline::Pipeline::kMaxBurst];
+  while (!g_stop.load(std::memory_order_relaxed)) {
+    uint64_t now_ns =
+        w.wall0_ns + static_cast<uint64_t>(static_cast<double>(rte_rdtsc() - w.tsc0) *
+                                           w.ns_per_cycle);
+    bool busy = false;
+    for (int p = 0; p < kPorts; ++p) {
+      uint16_t n = rte_eth_rx_burst(w.ports[p], w.queue, pkts, w.burst);
+      if (n == 0) continue;
+      busy = true;
+      uint64_t rx_bytes = 0;
+      for (uint16_t i = 0; i < n; ++i) {
+        rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+      }
+      for (uint16_t i = 0; i < n; ++i) {
+        refs[i] = pipeline::PacketRef{rte_pktmbuf_mtod(pkts[i], const uint8_t*),
+                                      pkts[i]->data_len, pkts[i]->pkt_len, now_ns,
+                                      static_cast<uint8_t>(p)};
+        rx_bytes += pkts[i]->pkt_len;
+      }
+      w.pipe->process(refs, n, verdicts);
+      uint16_t k = 0;
+      uint64_t tx_bytes = 0;
+      for (uint16_t i = 0; i < n; ++i) {
+        if (verdicts[i] == pipeline::Verdict::kForward) {
+          out[k++] = pkts[i];
+          tx_bytes += pkts[i]->pkt_len;
+        } else {
+          rte_pktmbuf_free(pkts[i]);
+        }
+      }
+      int o = 1 - p;
+      uint16_t sent = k ? rte_eth_tx_burst(w.ports[o], w.queue, out, k) : 0;
+      for (uint16_t i = sent; i < k; ++i) {
+        tx_bytes -= out[i]->pkt_len;
+        rte_pktmbuf_free(out[i]);
+      }
+      w.st.rx_packets[p] += n;
+      w.st.rx_bytes[p] += rx_bytes;
+      w.st.tx_packets[o] += sent;
+      w.st.tx_bytes[o] += tx_bytes;
+      w.st.drop_tx_full[o] += k - sent;
+      w.st.drop_verdict += n - k;
+    }
+    w.pipe->tick(now_ns);
+    if (FlowQuery* q = w.query.load(std::memory_order_acquire)) serve_query(w, q);
+    if (busy) {
+      ++w.st.busy_loops;
+    } else {
+      ++w.st.idle_loops;
+      rte_pause();
+    }
+  }
+  return 0;
+}
+
+struct Port {
+  uint16_t id = 0;
+  std::string name;
+  std::string device;
+  bool rss = false;
+};
+
+bool setup_port(Port& port, const DataplaneConfig& cfg, rte_mempool* pool, std::string* err) {
+  std::string name = port.device.substr(0, port.device.find(','));
+  if (rte_eth_dev_get_port_by_name(name.c_str(), &port.id) != 0) {
+    *err = "ports." + port.name + ": device '" + name + "' was not found by DPDK";
+    return false;
+  }
+  rte_eth_dev_info info;
+  if (rte_eth_dev_info_get(port.id, &info) != 0) {
+    *err = "ports." + port.name + ": cannot read device info";
+    return false;
+  }
+  if (info.max_rx_queues < cfg.workers || info.max_tx_queues < cfg.workers) {
+    *err = "ports." + port.name + ": device has " + std::to_string(info.max_rx_queues) +
+           " RX queues but workers is " + std::to_string(cfg.workers) +
+           " (for net_af_packet add qpairs=N to the device string)";
+    return false;
+  }
+  rte_eth_conf conf{};
+  if (cfg.workers > 1 && info.flow_type_rss_offloads != 0) {
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_key = g_sym_rss_key;
+    conf.rx_adv_conf.rss_conf.rss_key_len = sizeof(g_sym_rss_key);
+    conf.rx_adv_conf.rss_conf.rss_hf =
+        (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+    port.rss = true;
+  }
+  int rc = rte_eth_dev_configure(port.id, static_cast<uint16_t>(cfg.workers),
+                                 static_cast<uint16_t>(cfg.workers), &conf);
+  if (rc != 0) {
+    *err = "ports." + port.name + ": configure failed: " + rte_strerror(-rc);
+    return false;
+  }
+  uint16_t nrx = static_cast<uint16_t>(cfg.rx_ring), ntx = static_cast<uint16_t>(cfg.tx_ring);
+  rte_eth_dev_adjust_nb_rx_tx_desc(port.id, &nrx, &ntx);
+  int socket = rte_eth_dev_socket_id(port.id);
+  for (uint16_t q = 0; q < cfg.workers; ++q) {
+    if ((rc = rte_eth_rx_queue_setup(port.id, q, nrx, socket, nullptr, pool)) != 0 ||
+        (rc = rte_eth_tx_queue_setup(port.id, q, ntx, socket, nullptr)) != 0) {
+      *err = "ports." + port.name + ": queue setup failed: " + rte_strerror(-rc);
+      return false;
+    }
+  }
+  if ((rc = rte_eth_dev_start(port.id)) != 0) {
+    *err = "ports." + port.name + ": start failed: " + rte_strerror(-rc);
+    return false;
+  }
+  rte_eth_promiscuous_enable(port.id);  // a bridge sees every frame; some PMDs cannot, fine
+  return true;
+}
+
+class Dataplane {
+ public:
+  Dataplane(const DataplaneConfig& cfg) : cfg_(cfg) {}
+
+  nlohmann::json handle(const nlohmann::json& req) {
+    std::string cmd = req["cmd"];
+    if (cmd == "stats") return stats();
+    if (cmd == "health") return health();
+    if (cmd == "flows") return flows(req, false);
+    if (cmd == "flow") return flows(req, true);
+    if (cmd == "shutdown") {
+      g_stop.store(true);
+      return {{"ok", true}, {"state", "stopping"}};
+    }
+    return {{"ok", false},
+            {"error", "unknown cmd '" + cmd + "' (stats, health, flows, flow, shutdown)"}};
+  }
+
+  nlohmann::json stats() {
+    nlohmann::json j = {{"ok", true}};
+    nlohmann::json ports = nlohmann::json::object();
+    for (int p = 0; p < kPorts; ++p) {
+      nlohmann::json pj;
+      uint64_t rx = 0, rxb = 0, tx = 0, txb = 0, txd = 0;
+      for (auto& w : workers_) {
+        rx += rd(w->st.rx_packets[p]);
+        rxb += rd(w->st.rx_bytes[p]);
+        tx += rd(w->st.tx_packets[p]);
+        txb += rd(w->st.tx_bytes[p]);
+        txd += rd(w->st.drop_tx_full[p]);
+      }
+      pj["device"] = ports_[p].device;
+      pj["rx_packets"] = rx;
+      pj["rx_bytes"] = rxb;
+      pj["tx_packets"] = tx;
+      pj["tx_bytes"] = txb;
+      pj["drop_tx_full"] = txd;
+      rte_eth_stats es;
+      if (rte_eth_stats_get(ports_[p].id, &es) == 0) {
+        pj["nic_rx_missed"] = es.imissed;
+        pj["nic_rx_errors"] = es.ierrors;
+        pj["nic_rx_nombuf"] = es.rx_nombuf;
+        pj["nic_tx_errors"] = es.oerrors;
+      }
+      rte_eth_link link;
+      if (rte_eth_link_get_nowait(ports_[p].id, &link) == 0) {
+        pj["link_up"] = link.link_status == RTE_ETH_LINK_UP;
+        pj["speed_mbps"] = link.link_speed;
+      }
+      ports[kPortNames[p]] = pj;
+    }
+    j["ports"] = ports;
+    nlohmann::json workers = nlohmann::json::array();
+    nlohmann::json total = nlohmann::json::object();
+    auto add = [&](nlohmann::json& c, const std::string& k, uint64_t v) {
+      c[k] = v;
+      total[k] = total.value(k, uint64_t{0}) + v;
+    };
+    for (auto& w : workers_) {
+      nlohmann::json c = nlohmann::json::object();
+      const auto& pc = w->pipe->counters();
+      for (size_t i = 0; i < pipeline::kCounterCount; ++i)
+        add(c, std::string(pipeline::counter_name(static_cast<pipeline::Counter>(i))), rd(pc[i]));
+      const auto& dc = w->pipe->decode_counters().v;
+      for (size_t i = 0; i < packet::kCounterCount; ++i)
+        add(c, "decode_" + std::string(packet::counter_name(static_cast<packet::Counter>(i))),
+            rd(dc[i]));
+      const auto& tc = w->pipe->table().counters();
+      for (size_t i = 0; i < flow::kTableCounterCount; ++i)
+        add(c, std::string(flow::table_counter_name(static_cast<flow::TableCounter>(i))),
+            rd(tc[i]));
+      add(c, "drop_tx_full", rd(w->st.drop_tx_full[0]) + rd(w->st.drop_tx_full[1]));
+      add(c, "busy_loops", rd(w->st.busy_loops));
+      add(c, "idle_loops", rd(w->st.idle_loops));
+      uint32_t active = __atomic_load_n(&w->pipe->table().size_ref(), __ATOMIC_RELAXED);
+      add(c, "flows_active", active);
+      workers.push_back({{"id", w->id}, {"lcore", w->lcore}, {"counters", c}});
+    }
+    j["workers"] = workers;
+    j["counters"] = total;
+    j["uptime_s"] = uptime();
+    return j;
+  }
+
+  nlohmann::json health() {
+    nlohmann::json ports = nlohmann::json::object();
+    bool all_up = true;
+    for (int p = 0; p < kPorts; ++p) {
+      rte_eth_link link{};
+      rte_eth_link_get_nowait(ports_[p].id, &link);
+      bool up = link.link_status == RTE_ETH_LINK_UP;
+      all_up = all_up && up;
+      ports[kPortNames[p]] = {{"link_up", up}, {"rss", ports_[p].rss}};
+    }
+    return {{"ok", true},
+            {"state", g_stop.load() ? "stopping" : "running"},
+            {"links_up", all_up},
+            {"workers", workers_.size()},
+            {"uptime_s", uptime()},
+            {"ports", ports}};
+  }
+
+  nlohmann::json flows(const nlohmann::json& req, bool by_addr) {
+    uint32_t limit = req.value("limit", by_addr ? 1000u : 20u);
+    if (limit == 0 || limit > 100000) return {{"ok", false}, {"error", "limit: 1..100000"}};
+    std::array<uint8_t, 16> addr{};
+    if (by_addr) {
+      std::string a = req.value("addr", "");
+      in_addr v4;
+      in6_addr v6;
+      if (inet_pton(AF_INET, a.c_str(), &v4) == 1) {
+        addr[10] = addr[11] = 0xff;
+        std::memcpy(&addr[12], &v4, 4);
+      } else if (inet_pton(AF_INET6, a.c_str(), &v6) == 1) {
+        std::memcpy(addr.data(), &v6, 16);
+      } else {
+        return {{"ok", false}, {"error", "addr: not an IPv4 or IPv6 address: '" + a + "'"}};
+      }
+    }
+    std::vector<std::unique_ptr<FlowQuery>> qs;
+    for (auto& w : workers_) {
+      auto q = std::make_unique<FlowQuery>();
+      q->by_addr = by_addr;
+      q->addr = addr;
+      q->limit = limit;
+      q->out.reserve(limit);
+      w->query.store(q.get(), std::memory_order_release);
+      qs.push_back(std::move(q));
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    std::vector<exporter::FlowRecord> all;
+    uint64_t live = 0;
+    for (auto& q : qs) {
+      while (!q->done.load(std::memory_order_acquire)) {
+        if (std::chrono::steady_clock::now() > deadline) {
+          // A worker that does not answer keeps the query object: leak it rather than free
+          // memory it may still write. Never expected; reported as an error.
+          for (auto& x : qs) (void)x.release();
+          return {{"ok", false}, {"error", "workers did not answer within 10 s"}};
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+      live += q->live;
+      all.insert(all.end(), q->out.begin(), q->out.end());
+    }
+    std::sort(all.begin(), all.end(), by_bytes_desc);
+    if (all.size() > limit) all.resize(limit);
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& r : all) arr.push_back(exporter::to_json(r));
+    return {{"ok", true}, {"flows_active", live}, {"flows", arr}};
+  }
+
+  int run(const std::string& prog) {
+    std::vector<std::string> args = cfg_.eal_args(prog);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    std::fprintf(stderr, "cg-dataplane: EAL");
+    for (auto& a : args) std::fprintf(stderr, " %s", a.c_str());
+    std::fprintf(stderr, "\n");
+    if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
+      std::fprintf(stderr, "cg-dataplane: EAL init failed: %s\n", rte_strerror(rte_errno));
+      return 1;
+    }
+    int rc = run_after_eal();
+    rte_eal_cleanup();
+    return rc;
+  }
+
+ private:
+  double uptime() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+  int run_after_eal() {
+    if (rte_lcore_count() < cfg_.workers + 1) {
+      std::fprintf(stderr, "cg-dataplane: need %u lcores (1 control + %u workers), have %u\n",
+                   cfg_.workers + 1, cfg_.workers, rte_lcore_count());
+      return 1;
+    }
+    uint32_t mbufs = std::max<uint32_t>(
+        cfg_.mbufs, 2 * cfg_.workers * (cfg_.rx_ring + cfg_.tx_ring) + 2 * cfg_.mbuf_cache);
+    rte_mempool* pool = rte_pktmbuf_pool_create("cg_mbufs", mbufs, cfg_.mbuf_cache, 0,
+                                                RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+    if (!pool) {
+      std::fprintf(stderr, "cg-dataplane: cannot create mempool of %u mbufs: %s\n", mbufs,
+                   rte_strerror(rte_errno));
+      return 1;
+    }
+    ports_[0].name = "inside";
+    ports_[0].device = cfg_.inside;
+    ports_[1].name = "outside";
+    ports_[1].device = cfg_.outside;
+    for (auto& p : ports_) {
+      std::string err;
+      if (!setup_port(p, cfg_, pool, &err)) {
+        std::fprintf(stderr, "cg-dataplane: %s\n", err.c_str());
+        return 1;
+      }
+    }
+    ControlServer server([this](const nlohmann::json& r) { return handle(r); });
+    std::string err;
+    if (!server.listen(cfg_.socket, &err)) {
+      std::fprintf(stderr, "cg-dataplane: %s\n", err.c_str());
+      return 1;
+    }
+    uint64_t tsc0 = rte_rdtsc();
+    uint64_t wall0 = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count());
+    double ns_per_cycle = 1e9 / static_cast<double>(rte_get_tsc_hz());
+    unsigned lcore;
+    uint16_t wid = 0;
+    RTE_LCORE_FOREACH_WORKER(lcore) {
+      if (wid == cfg_.workers) break;
+      auto w = std::make_unique<Worker>();
+      w->id = wid;
+      w->queue = wid;
+      w->lcore = lcore;
+      w->burst = static_cast<uint16_t>(cfg_.burst);
+      w->ports[0] = ports_[0].id;
+      w->ports[1] = ports_[1].id;
+      pipeline::PipelineConfig pcfg = cfg_.pipeline;
+      pcfg.table.prefault = true;
+      w->pipe = std::make_unique<pipeline::Pipeline>(pcfg, nullptr);
+      w->tsc0 = tsc0;
+      w->wall0_ns = wall0;
+      w->ns_per_cycle = ns_per_cycle;
+      workers_.push_back(std::move(w));
+      ++wid;
+    }
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    for (auto& w : workers_) rte_eal_remote_launch(worker_main, w.get(), w->lcore);
+    std::fprintf(stderr,
+                 "cg-dataplane: bridging %s <-> %s with %zu worker(s); control socket %s\n",
+                 cfg_.inside.c_str(), cfg_.outside.c_str(), workers_.size(),
+                 cfg_.socket.c_str());
+    server.serve(g_stop);
+    rte_eal_mp_wait_lcore();
+    nlohmann::json final_stats = stats();
+    for (auto& p : ports_) {
+      rte_eth_dev_stop(p.id);
+      rte_eth_dev_close(p.id);
+    }
+    std::printf("%s\n", final_stats.dump().c_str());
+    return 0;
+  }
+
+  DataplaneConfig cfg_;
+  Port ports_[kPorts];
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace
+
+int run_dataplane(const DataplaneConfig& cfg, const std::string& prog) {
+  Dataplane dp(cfg);
+  return dp.run(prog);
+}
+
+}  // namespace cg::runtime
