@@ -306,6 +306,9 @@ class Compiler {
     const YAML::Node insp = root["inspection"];
     image_->inspection.max_packets =
         static_cast<uint16_t>(default_int("inspection.max-packets"));
+    image_->inspection.while_inspecting =
+        default_string("inspection.while-inspecting") == "drop" ? api::WhileInspecting::kDrop
+                                                                : api::WhileInspecting::kPass;
     if (insp && insp.IsMap()) {
       const YAML::Node mp = insp["max-packets"];
       uint32_t v = 0;

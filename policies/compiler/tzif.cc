@@ -241,7 +241,7 @@ bool parse_tzif(std::string_view bytes, const std::string& name, int last_year,
   }
   std::vector<int64_t> times(c.time);
   for (auto& t : times) t = r.i64();
-  std::vector<uint8_t> idx(c.time);
+  std::vector<uint32_t> idx(c.time);
   for (auto& x : idx) x = r.u8();
   std::vector<int32_t> utoff(c.type);
   for (auto& u : utoff) {
