@@ -1,0 +1,86 @@
+# Shared helpers for integration tests: a "classroom" host and an "internet" host in their own
+# network namespaces, joined only through cg-dataplane running in a third namespace.
+#
+#   classroom ns: cl0 10.77.0.1/24 ─ veth ─ cgin  ┐
+#                                                ├─ cg ns: cg-dataplane bridges cgin <-> cgout
+#   internet ns:  in0 10.77.0.2/24 ─ veth ─ cgout ┘
+#
+# Source it, set PREFIX (unique per test so tests can run in parallel), call topo_up; the EXIT
+# trap tears everything down. Only addresses inside these namespaces are ever used.
+
+: "${PREFIX:=cgt}"
+NS_CL="${PREFIX}-classroom"
+NS_NET="${PREFIX}-internet"
+NS_CG="${PREFIX}-cg"
+CL_IP=10.77.0.1
+NET_IP=10.77.0.2
+CL_IP6=fd77::1
+NET_IP6=fd77::2
+DP_PID=""
+WORK=$(mktemp -d "/tmp/${PREFIX}.XXXXXX")
+
+log() { echo "[$(date +%T)] $*"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+topo_down() {
+  if [ -n "$DP_PID" ] && kill -0 "$DP_PID" 2>/dev/null; then
+    kill "$DP_PID" 2>/dev/null; sleep 1; kill -9 "$DP_PID" 2>/dev/null || true
+  fi
+  for ns in "$NS_CL" "$NS_NET" "$NS_CG"; do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  if [ "${KEEP_WORK:-0}" != 1 ]; then rm -rf "$WORK"; fi
+}
+
+topo_up() {
+  [ "$(id -u)" -eq 0 ] || fail "integration tests need root (network namespaces, DPDK)"
+  trap topo_down EXIT
+  topo_down_quiet() { for ns in "$NS_CL" "$NS_NET" "$NS_CG"; do ip netns del "$ns" 2>/dev/null || true; done; }
+  topo_down_quiet
+  ip netns add "$NS_CL"; ip netns add "$NS_NET"; ip netns add "$NS_CG"
+  ip link add cl0 netns "$NS_CL" type veth peer name cgin netns "$NS_CG"
+  ip link add in0 netns "$NS_NET" type veth peer name cgout netns "$NS_CG"
+  ip -n "$NS_CL" addr add "$CL_IP/24" dev cl0
+  ip -n "$NS_NET" addr add "$NET_IP/24" dev in0
+  ip -n "$NS_CL" addr add "$CL_IP6/64" dev cl0 nodad
+  ip -n "$NS_NET" addr add "$NET_IP6/64" dev in0 nodad
+  for pair in "$NS_CL cl0" "$NS_NET in0" "$NS_CG cgin" "$NS_CG cgout"; do
+    set -- $pair
+    ip -n "$1" link set "$2" up
+    # Partial checksums would leave the veth unfinished through AF_PACKET: TCP breaks.
+    ip netns exec "$1" ethtool -K "$2" tx off >/dev/null 2>&1 || true
+  done
+  ip -n "$NS_CL" link set lo up; ip -n "$NS_NET" link set lo up; ip -n "$NS_CG" link set lo up
+}
+
+# dp_start [extra yaml lines]: writes the config and starts cg-dataplane in the cg namespace.
+dp_start() {
+  local bin="${CG_BUILD_DIR:-build}/bin/cg-dataplane"
+  cat > "$WORK/dataplane.yaml" <<YAML
+ports:
+  inside: net_af_packet0,iface=cgin
+  outside: net_af_packet1,iface=cgout
+workers: 1
+flow_table: { capacity: 65536 }
+eal: { memory_mb: 512, file_prefix: ${PREFIX} }
+control: { socket: $WORK/dataplane.sock }
+${1:-}
+YAML
+  ip netns exec "$NS_CG" "$bin" --config "$WORK/dataplane.yaml" > "$WORK/dataplane.out" \
+    2> "$WORK/dataplane.err" &
+  DP_PID=$!
+  for _ in $(seq 1 100); do
+    [ -S "$WORK/dataplane.sock" ] && "$bin" --query health --socket "$WORK/dataplane.sock" \
+      >/dev/null 2>&1 && return 0
+    kill -0 "$DP_PID" 2>/dev/null || { cat "$WORK/dataplane.err" >&2; fail "cg-dataplane exited"; }
+    sleep 0.2
+  done
+  cat "$WORK/dataplane.err" >&2
+  fail "cg-dataplane did not come up"
+}
+
+dp_query() { "${CG_BUILD_DIR:-build}/bin/cg-dataplane" --query "$@" --socket "$WORK/dataplane.sock"; }
+in_cl() { ip netns exec "$NS_CL" "$@"; }
+in_net() { ip netns exec "$NS_NET" "$@"; }
+jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + sys.argv[1]))" "$1"; }
