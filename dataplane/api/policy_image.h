@@ -55,12 +55,14 @@ struct Ipv6Prefix {
   uint8_t len = 0;
 };
 
-// A zone is the set of endpoints whose VLAN id is in `vlans` OR whose address is in one of the
-// prefixes. VLAN ranges never overlap between zones (the validator rejects it); identical
-// prefixes in two zones are rejected too, nested ones resolve by longest prefix.
-// Zone resolution (dataplane): the client side (flow initiator) is the VLAN's zone if the
-// packet carries a VLAN id listed in a zone, else the longest-prefix zone of its address; the
-// server side is the longest-prefix zone of its address. No match -> kNoZone.
+// A zone is a set of endpoints: those on the inside (school side) of the appliance whose
+// packets carry one of `vlans`, and any endpoint whose address is in one of the prefixes.
+// Zone of an endpoint (dataplane, once per flow, for the client and for the server):
+//   inside endpoint:  the zone listing the packet's VLAN id if any, else longest-prefix match
+//   outside endpoint: longest-prefix match of its address
+//   no match: kNoZone.
+// VLAN ranges never overlap between zones and no prefix is in two zones (the validator rejects
+// both); nested prefixes resolve by longest prefix.
 struct Zone {
   std::string name;
   std::vector<U16Range> vlans;
@@ -253,6 +255,133 @@ inline bool app_matches(const AppMatch& a, uint16_t master, uint16_t app, uint16
     for (const auto& p : a.hosts)
       if (host_matches(p, host)) return true;
   return false;
+}
+
+// ---- reference evaluation -----------------------------------------------------------------
+// The exact meaning of `rules`, written plainly. The dataplane's rte_acl path must agree with
+// this function (its tests compare the two); --replay and tests may call it directly.
+// A rule is matched on the flow as opened (client -> server): from/src/src-ports are the
+// client's, to/dst/dst-ports the server's. A rule with `app` (kAnyDirection) also matches with
+// the roles swapped, so `from: dorms, app: p2p` covers P2P connections opened towards the dorms;
+// `to-app` and rules without apps match only as opened.
+
+struct FlowFacts {
+  uint16_t client_zone = kNoZone;
+  uint16_t server_zone = kNoZone;
+  bool ipv6 = false;
+  uint32_t client_v4 = 0, server_v4 = 0;  // host byte order
+  std::array<uint8_t, 16> client_v6{}, server_v6{};
+  uint16_t client_port = 0, server_port = 0;  // 0 for protocols without ports
+  uint8_t l4_protocol = 0;
+  bool app_known = false;  // nDPI detected or gave up
+  uint16_t master_protocol = 0, app_protocol = 0, category = 0;
+  std::string_view host;  // lower case, may be empty
+};
+
+inline constexpr int32_t kDefaultRule = -1;
+
+struct Verdict {
+  bool pending = false;       // a rule that needs the app could match: wait for nDPI
+  int32_t rule = kDefaultRule;  // index into rules, or kDefaultRule
+  Action action = Action::kAllow;
+  bool tcp_reset = false;
+  Severity alert = Severity::kNone;
+};
+
+inline bool v4_in(const std::vector<Ipv4Prefix>& ps, uint32_t a) noexcept {
+  for (const auto& p : ps) {
+    const uint32_t mask = p.len == 0 ? 0 : ~uint32_t{0} << (32 - p.len);
+    if ((a & mask) == p.addr) return true;
+  }
+  return false;
+}
+
+inline bool v6_in(const std::vector<Ipv6Prefix>& ps, const std::array<uint8_t, 16>& a) noexcept {
+  for (const auto& p : ps) {
+    unsigned bit = 0;
+    for (; bit < p.len; ++bit) {
+      const uint8_t m = static_cast<uint8_t>(0x80u >> (bit % 8));
+      if ((a[bit / 8] & m) != (p.addr[bit / 8] & m)) break;
+    }
+    if (bit == p.len) return true;
+  }
+  return false;
+}
+
+inline bool in_ranges(const std::vector<U16Range>& rs, uint16_t v) noexcept {
+  for (const auto& r : rs)
+    if (v >= r.lo && v <= r.hi) return true;
+  return false;
+}
+
+// L3/L4/zone conditions with `a` as the rule's from/src side and `b` as its to/dst side.
+inline bool rule_l34_matches(const Rule& r, const FlowFacts& f, bool swapped) noexcept {
+  const uint16_t za = swapped ? f.server_zone : f.client_zone;
+  const uint16_t zb = swapped ? f.client_zone : f.server_zone;
+  if (!r.from_zones.empty() &&
+      !std::binary_search(r.from_zones.begin(), r.from_zones.end(), za))
+    return false;
+  if (!r.to_zones.empty() && !std::binary_search(r.to_zones.begin(), r.to_zones.end(), zb))
+    return false;
+  if (!r.l4_protocols.empty() &&
+      std::find(r.l4_protocols.begin(), r.l4_protocols.end(), f.l4_protocol) ==
+          r.l4_protocols.end())
+    return false;
+  const uint16_t pa = swapped ? f.server_port : f.client_port;
+  const uint16_t pb = swapped ? f.client_port : f.server_port;
+  if (!r.src_ports.empty() && !in_ranges(r.src_ports, pa)) return false;
+  if (!r.dst_ports.empty() && !in_ranges(r.dst_ports, pb)) return false;
+  const bool src_any = r.src_any_family && r.src_v4.empty() && r.src_v6.empty();
+  const bool dst_any = r.dst_any_family && r.dst_v4.empty() && r.dst_v6.empty();
+  if (f.ipv6) {
+    if (!src_any && !v6_in(r.src_v6, swapped ? f.server_v6 : f.client_v6)) return false;
+    if (!dst_any && !v6_in(r.dst_v6, swapped ? f.client_v6 : f.server_v6)) return false;
+  } else {
+    if (!src_any && !v4_in(r.src_v4, swapped ? f.server_v4 : f.client_v4)) return false;
+    if (!dst_any && !v4_in(r.dst_v4, swapped ? f.client_v4 : f.server_v4)) return false;
+  }
+  return true;
+}
+
+// First-match evaluation. `active_schedules` is active_schedule_mask(image, now).
+inline Verdict evaluate(const PolicyImage& im, const FlowFacts& f,
+                        uint64_t active_schedules) noexcept {
+  for (size_t i = 0; i < im.rules.size(); ++i) {
+    const Rule& r = im.rules[i];
+    if (r.schedule != kNoSchedule &&
+        (r.schedule >= 64 || !(active_schedules & (uint64_t{1} << r.schedule))))
+      continue;
+    const bool both_ways = !r.apps.empty() && r.app_direction == AppDirection::kAnyDirection;
+    if (!rule_l34_matches(r, f, false) && !(both_ways && rule_l34_matches(r, f, true))) continue;
+    if (r.needs_app()) {
+      if (!f.app_known) {
+        Verdict v;
+        v.pending = true;
+        v.rule = static_cast<int32_t>(i);
+        v.action = im.inspection.while_inspecting == WhileInspecting::kDrop ? Action::kDeny
+                                                                             : Action::kAllow;
+        return v;
+      }
+      auto in_groups = [&](const std::vector<uint16_t>& ids) {
+        for (uint16_t id : ids)
+          if (id < im.apps.size() && app_matches(im.apps[id], f.master_protocol, f.app_protocol,
+                                                 f.category, f.host))
+            return true;
+        return false;
+      };
+      if (!r.apps.empty() && !in_groups(r.apps)) continue;
+      if (in_groups(r.except_apps)) continue;
+    }
+    Verdict v;
+    v.rule = static_cast<int32_t>(i);
+    v.action = r.action;
+    v.tcp_reset = r.tcp_reset;
+    v.alert = r.alert;
+    return v;
+  }
+  Verdict v;
+  v.action = im.default_action;
+  return v;
 }
 
 }  // namespace cg::api
