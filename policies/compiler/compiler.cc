@@ -697,24 +697,6 @@ class Compiler {
       }
       rule.from_zones = resolve(r["from"], path_join(rpath, "from"), zone_ids_, zone_used_, "zone");
       rule.to_zones = resolve(r["to"], path_join(rpath, "to"), zone_ids_, zone_used_, "zone");
-      size_t vlan_only = 0;
-      std::string vlan_only_names;
-      for (uint16_t z : rule.to_zones) {
-        const auto& zone = image_->zones[z];
-        if (zone.v4.empty() && zone.v6.empty()) {
-          ++vlan_only;
-          vlan_only_names += (vlan_only_names.empty() ? "'" : ", '") + zone.name + "'";
-        }
-      }
-      if (vlan_only > 0) {
-        const bool all = vlan_only == rule.to_zones.size();
-        add(r["to"], path_join(rpath, "to"),
-            "zone " + vlan_only_names +
-                " has no subnets; a destination (`to`) zone is matched by address only, so " +
-                (all ? "this rule can never match" : "it never matches here") +
-                " (give the zone subnets, or use it in `from`)",
-            all ? DiagSeverity::kError : DiagSeverity::kWarning);
-      }
       compile_addresses(r["src"], path_join(rpath, "src"), rule.src_v4, rule.src_v6,
                         rule.src_any_family);
       compile_addresses(r["dst"], path_join(rpath, "dst"), rule.dst_v4, rule.dst_v6,
@@ -874,6 +856,15 @@ class Compiler {
       return false;
     if (!protos_cover(a.l4_protocols, b.l4_protocols)) return false;
     if (a.schedule != api::kNoSchedule && a.schedule != b.schedule) return false;
+    // b with `app` also matches with client and server swapped; a covers those flows only if
+    // it does too, or if its L3/L4 conditions are the same both ways round.
+    const bool b_both_ways = !b.apps.empty() && b.app_direction == api::AppDirection::kAnyDirection;
+    const bool a_both_ways = !a.apps.empty() && a.app_direction == api::AppDirection::kAnyDirection;
+    const bool a_symmetric = a.from_zones.empty() && a.to_zones.empty() && a.src_any_family &&
+                             a.src_v4.empty() && a.src_v6.empty() && a.dst_any_family &&
+                             a.dst_v4.empty() && a.dst_v6.empty() && a.src_ports.empty() &&
+                             a.dst_ports.empty();
+    if (b_both_ways && !a_both_ways && !a_symmetric) return false;
     if (!a.apps.empty()) {
       if (b.apps.empty()) return false;
       if (a.app_direction == api::AppDirection::kToApp &&

@@ -174,7 +174,9 @@ TEST(PolicyCompiler, ExamplesAreValidWithoutWarnings) {
     auto r = compile_policy_file(e.path().string());
     EXPECT_TRUE(r.ok()) << dump(r);
     EXPECT_EQ(r.warning_count(), 0) << dump(r);
-    if (r.image) EXPECT_FALSE(r.image->rules.empty()) << e.path();
+    if (r.image) {
+      EXPECT_FALSE(r.image->rules.empty()) << e.path();
+    }
   }
   EXPECT_GE(n, 3);
 }
