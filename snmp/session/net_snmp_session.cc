@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
+#include <shared_mutex>
 #include <thread>
 
 #include "snmp/session/session.h"
@@ -13,10 +14,13 @@
 namespace cg::snmp {
 namespace {
 
-// net-snmp (Debian build, NETSNMP_REENTRANT undefined) keeps the USM user list and the MIB tree
-// in globals; session open/close mutate them, so they are serialised by this mutex.
-std::mutex& library_mutex() {
-  static std::mutex m;
+// net-snmp (Debian build, NETSNMP_REENTRANT undefined) keeps the USM user list in a global.
+// Session open/close and a v3 session's first request (engine ID discovery, which adds the
+// localised user) write it: exclusive lock. Later v3 requests only read it: shared lock. v2c
+// requests take no lock; the only global they touch is net-snmp's request-id counter (replies are
+// matched per session, so two sessions drawing the same id is harmless).
+std::shared_mutex& library_mutex() {
+  static std::shared_mutex m;
   return m;
 }
 
@@ -136,7 +140,7 @@ class NetSnmpSession final : public SnmpSession {
     cfg_.priv_pass.assign(cfg_.priv_pass.size(), '\0');
   }
   ~NetSnmpSession() override {
-    std::lock_guard<std::mutex> lock(library_mutex());
+    std::unique_lock<std::shared_mutex> lock(library_mutex());
     snmp_sess_close(handle_);
   }
 
@@ -215,7 +219,16 @@ class NetSnmpSession final : public SnmpSession {
     ++counters_.requests;
     last_errstat_ = 0;
     netsnmp_pdu* resp = nullptr;
-    int rc = snmp_sess_synch_response(handle_, pdu, &resp);  // frees pdu
+    int rc;
+    if (cfg_.version != SnmpVersion::kV3) {
+      rc = snmp_sess_synch_response(handle_, pdu, &resp);  // frees pdu
+    } else if (!answered_) {
+      std::unique_lock<std::shared_mutex> lock(library_mutex());
+      rc = snmp_sess_synch_response(handle_, pdu, &resp);
+    } else {
+      std::shared_lock<std::shared_mutex> lock(library_mutex());
+      rc = snmp_sess_synch_response(handle_, pdu, &resp);
+    }
     if (rc == STAT_TIMEOUT) {
       ++counters_.timeouts;
       if (resp) snmp_free_pdu(resp);
@@ -376,7 +389,7 @@ Result<std::unique_ptr<SnmpSession>> open_net_snmp_session(const SessionConfig& 
   std::string open_error;
   int open_liberr = 0;
   {
-    std::lock_guard<std::mutex> lock(library_mutex());
+    std::unique_lock<std::shared_mutex> lock(library_mutex());
     handle = snmp_sess_open(&s);  // v3: probes the engine ID (one request + retries)
     if (!handle) {
       int syserr = 0;

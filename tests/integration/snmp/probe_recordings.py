@@ -124,6 +124,45 @@ def check(name, port):
     return problems, elapsed, summary
 
 
+def compare(name, got, want):
+    problems = []
+    if got.get('system') != want['system']:
+        problems.append('system differs')
+    for key in ('interfaces', 'neighbors', 'fdb'):
+        problems += diff_lists(key, got.get(key, []), want[key])
+    if got.get('missing') != want['missing']:
+        problems.append('missing: %s vs %s' % (got.get('missing'), want['missing']))
+    return problems
+
+
+def concurrent(names, port, tmp):
+    """All recordings probed at once (8 workers, each recording twice) by the discovery library
+    through real net-snmp sessions; every result must match the recording like a lone probe."""
+    bench = os.path.join(BUILD, 'bin', 'perf', 'snmp_discovery_bench')
+    if not os.access(bench, os.X_OK):
+        print('FAIL: %s not built' % bench)
+        return ['bench not built']
+    out = os.path.join(tmp, 'concurrent')
+    os.makedirs(out)
+    r = subprocess.run([bench, '--port', str(port), '--parallel', '8', '--repeat', '2',
+                        '--json-dir', out] + names, capture_output=True, text=True, timeout=900)
+    print(r.stdout.strip())
+    problems = []
+    if r.returncode != 0:
+        problems.append('bench exited %d: %s' % (r.returncode, r.stderr.strip()[-800:]))
+    for name in names:
+        want = snmprec_expect.expect(snmprec_expect.load(os.path.join(DATA, name + '.snmprec')))
+        want.pop('_notes')
+        for rep in (0, 1):
+            path = os.path.join(out, '%s.%d.json' % (name, rep))
+            if not os.path.exists(path):
+                problems.append('%s run %d: no result' % (name, rep))
+                continue
+            for p in compare(name, json.load(open(path)), want):
+                problems.append('%s run %d: %s' % (name, rep, p))
+    return problems
+
+
 def self_check(name):
     """The reader against SOURCES.tsv's independent row counts (guards the reader itself)."""
     problems = []
@@ -156,6 +195,8 @@ def self_check(name):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--only', nargs='*')
+    ap.add_argument('--concurrent', action='store_true',
+                    help='probe all recordings at once through snmp_discovery_bench')
     args = ap.parse_args()
     if not os.path.isdir(DATA):
         print('FAIL: no recordings at %s' % DATA)
@@ -178,6 +219,12 @@ def main():
             print('FAIL: snmpsimd did not answer on 127.0.0.1:%d; log:' % port)
             print(open(os.path.join(tmp, 'snmpsimd.log')).read()[-3000:])
             return 1
+        if args.concurrent:
+            problems = concurrent(names, port, tmp)
+            for p in problems[:40]:
+                print('    - ' + p)
+            print('concurrent probes: %s' % ('PASS' if not problems else 'FAIL'))
+            return 1 if problems else 0
         for name in names:
             problems = self_check(name)
             p2, elapsed, summary = check(name, port)
