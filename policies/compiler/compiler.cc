@@ -371,7 +371,7 @@ class Compiler {
       api::Zone z;
       z.name = name;
       const std::string zpath = path_join("zones", name);
-      const YAML::Node& body = it->second;
+      const YAML::Node body = it->second;
       if (body.IsMap()) {
         const YAML::Node vl = body["vlans"];
         if (vl && vl.IsSequence()) {
@@ -458,7 +458,7 @@ class Compiler {
       api::Schedule s;
       s.name = name;
       const std::string spath = path_join("schedules", name);
-      const YAML::Node& body = it->second;
+      const YAML::Node body = it->second;
       if (body.IsMap()) compile_schedule_body(body, spath, it->first, s);
       image_->schedules.push_back(std::move(s));
     }
@@ -565,7 +565,7 @@ class Compiler {
       api::AppMatch a;
       a.name = name;
       const std::string apath = path_join("apps", name);
-      const YAML::Node& body = it->second;
+      const YAML::Node body = it->second;
       if (body.IsMap()) {
         const YAML::Node protos = body["protocols"];
         if (protos && protos.IsSequence()) {

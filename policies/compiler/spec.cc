@@ -390,7 +390,7 @@ void check_structure(const YAML::Node& node, const Spec& spec, const std::string
       }
       std::vector<std::string> seen;
       for (auto it = node.begin(); it != node.end(); ++it) {
-        const YAML::Node& k = it->first;
+        const YAML::Node k = it->first;
         std::string key = k.IsScalar() ? k.Scalar() : "?";
         const Field* f = nullptr;
         for (const auto& field : spec.fields)
@@ -421,7 +421,7 @@ void check_structure(const YAML::Node& node, const Spec& spec, const std::string
       }
       std::vector<std::string> seen;
       for (auto it = node.begin(); it != node.end(); ++it) {
-        const YAML::Node& k = it->first;
+        const YAML::Node k = it->first;
         std::string key = k.IsScalar() ? k.Scalar() : "?";
         std::string p = path_join(path, key);
         if (!k.IsScalar() || !std::regex_match(key, cached_regex(spec.key_pattern))) {
