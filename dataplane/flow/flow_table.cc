@@ -13,7 +13,7 @@ constexpr std::string_view kTableCounterNames[kTableCounterCount] = {
     "flow_lookups",          "flow_hits",          "flows_created",
     "flows_expired_idle",    "flows_expired_tcp_closed",
     "flows_evicted_embryonic", "flows_evicted_idle", "flows_reused",
-    "flow_table_full_forward", "flow_table_full_drop",
+    "flow_table_full_forward", "flow_table_full_drop", "flow_cuckoo_moves",
 };
 constexpr std::string_view kEndReasonNames[] = {"idle", "tcp_closed", "evicted", "reused",
                                                 "shutdown"};
@@ -155,6 +155,24 @@ FlowEntry* FlowTable::insert(const FlowKey& key, uint32_t hash, bool src_is_lo,
     return -1;
   };
   int s1 = free_slot(b1), s2 = free_slot(b2);
+  if (free_top_ != 0 && s1 < 0 && s2 < 0) {
+    // Both buckets full while the pool has room: move one resident to its other bucket (one
+    // cuckoo step over 16 candidates) before resorting to eviction.
+    for (uint32_t b : {b1, b2}) {
+      for (int s = 0; s < 8 && s1 < 0 && s2 < 0; ++s) {
+        uint32_t h = buckets_[b].sig[s];
+        uint32_t other = bucket1(h) == b ? bucket2(h) : bucket1(h);
+        int fs = free_slot(other);
+        if (fs < 0) continue;
+        buckets_[other].sig[fs] = h;
+        buckets_[other].idx[fs] = buckets_[b].idx[s];
+        buckets_[b].sig[s] = 0;
+        buckets_[b].idx[s] = 0;
+        inc(TableCounter::kCuckooMoves);
+        if (b == b1) s1 = s; else s2 = s;
+      }
+    }
+  }
   if (free_top_ == 0 || (s1 < 0 && s2 < 0)) {
     if (cfg_.on_full == OnFull::kForward) {
       inc(TableCounter::kFullForward);
@@ -172,10 +190,11 @@ FlowEntry* FlowTable::insert(const FlowKey& key, uint32_t hash, bool src_is_lo,
     s2 = free_slot(b2);
     if (s1 < 0 && s2 < 0) return nullptr;  // unreachable: the victim came from b1 or b2
   }
-  // Two choices: the emptier bucket (first free slot index approximates its load).
+  // Primary bucket first: bursts prefetch only the primary, so flows placed there are found
+  // in one cache line; the secondary takes the overflow of a full primary.
   uint32_t b = b1;
   int s = s1;
-  if (s1 < 0 || (s2 >= 0 && s2 < s1)) {
+  if (s1 < 0) {
     b = b2;
     s = s2;
   }

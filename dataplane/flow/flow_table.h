@@ -114,6 +114,7 @@ enum class TableCounter : uint8_t {
   kReused,
   kFullForward,
   kFullDrop,
+  kCuckooMoves,
   kCount
 };
 inline constexpr size_t kTableCounterCount = static_cast<size_t>(TableCounter::kCount);

@@ -372,6 +372,7 @@ std::string_view counter_name(Counter c) {
 bool parse(const uint8_t* frame, uint32_t len, Parsed* out, Counters* counters, LinkType link,
            bool capture_truncated) {
   *out = Parsed{};
+  out->error = Counter::kCount;
   return Decoder(frame, len, out, counters, capture_truncated).run(link);
 }
 

@@ -86,31 +86,33 @@ inline constexpr uint8_t kAck = 0x10;
 }  // namespace tcpflag
 
 // The parse result. Addresses are 16 bytes; IPv4 is stored as an IPv4-mapped IPv6 address
-// (::ffff:a.b.c.d) so one flow key covers both families.
+// (::ffff:a.b.c.d) so one flow key covers both families. No member initializers: a burst's
+// array of results costs nothing to declare; parse() value-initializes (zeroes) what it fills,
+// and `Parsed p{}` is the empty result.
 struct Parsed {
-  std::array<uint8_t, 16> src{};
-  std::array<uint8_t, 16> dst{};
-  uint16_t src_port = 0;  // host order; ICMP: 0 (type/code are in icmp_type/icmp_code)
-  uint16_t dst_port = 0;
-  uint16_t vlan_outer = 0;  // VLAN id of the outer tag (0 = untagged)
-  uint16_t vlan_inner = 0;  // VLAN id of the inner tag of QinQ (0 = none)
-  uint16_t ether_type = 0;  // ethertype after VLAN tags (host order)
-  uint16_t l3_offset = 0;
-  uint16_t l4_offset = 0;       // valid when has_l4
-  uint16_t payload_offset = 0;  // valid when has_l4
-  uint16_t l3_length = 0;       // IP datagram length as the header states (bounded by frame)
-  uint32_t frag_id = 0;         // IPv4 identification / IPv6 fragment identification
-  uint8_t vlan_count = 0;
-  L3Type l3 = L3Type::kNone;
-  uint8_t l4_proto = 0;  // IP protocol / IPv6 upper-layer next header
-  uint8_t tcp_flags = 0;
-  uint8_t icmp_type = 0;
-  uint8_t icmp_code = 0;
-  bool fragment = false;       // part of a fragmented datagram
-  bool later_fragment = false; // offset != 0: no L4 header in this frame
-  bool has_l4 = false;         // ports / flags / icmp type were read
-  bool malformed = false;
-  Counter error = Counter::kCount;  // the malformed reason when malformed
+  std::array<uint8_t, 16> src;
+  std::array<uint8_t, 16> dst;
+  uint16_t src_port;        // host order; ICMP: 0 (type/code are in icmp_type/icmp_code)
+  uint16_t dst_port;
+  uint16_t vlan_outer;      // VLAN id of the outer tag (0 = untagged)
+  uint16_t vlan_inner;      // VLAN id of the inner tag of QinQ (0 = none)
+  uint16_t ether_type;      // ethertype after VLAN tags (host order)
+  uint16_t l3_offset;
+  uint16_t l4_offset;       // valid when has_l4
+  uint16_t payload_offset;  // valid when has_l4
+  uint16_t l3_length;       // IP datagram length as the header states (bounded by frame)
+  uint32_t frag_id;         // IPv4 identification / IPv6 fragment identification
+  uint8_t vlan_count;
+  L3Type l3;
+  uint8_t l4_proto;         // IP protocol / IPv6 upper-layer next header
+  uint8_t tcp_flags;
+  uint8_t icmp_type;
+  uint8_t icmp_code;
+  bool fragment;            // part of a fragmented datagram
+  bool later_fragment;      // offset != 0: no L4 header in this frame
+  bool has_l4;              // ports / flags / icmp type were read
+  bool malformed;
+  Counter error;            // the malformed reason when malformed (kCount otherwise)
 
   bool is_ip() const { return l3 != L3Type::kNone; }
   bool is_v4() const { return l3 == L3Type::kIpv4; }

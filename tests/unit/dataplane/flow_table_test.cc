@@ -13,7 +13,7 @@ namespace {
 constexpr uint64_t kSec = 1'000'000'000ull;
 
 packet::Parsed pkt(uint32_t src, uint16_t sp, uint32_t dst, uint16_t dp, uint8_t proto = 6) {
-  packet::Parsed p;
+  packet::Parsed p{};
   p.l3 = packet::L3Type::kIpv4;
   p.src[10] = p.src[11] = p.dst[10] = p.dst[11] = 0xff;
   for (int i = 0; i < 4; ++i) {

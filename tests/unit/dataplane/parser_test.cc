@@ -11,7 +11,7 @@ using namespace cg::testing;
 
 struct Result {
   bool ok;
-  Parsed p;
+  Parsed p{};
   Counters c;
 };
 
