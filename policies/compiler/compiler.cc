@@ -190,6 +190,41 @@ bool parse_date(const std::string& s, int32_t& day, std::string& err) {
   return true;
 }
 
+// Offset of the first byte that is not part of a well-formed UTF-8 sequence, or npos.
+size_t first_invalid_utf8(std::string_view t) {
+  size_t i = 0;
+  while (i < t.size()) {
+    const auto c = static_cast<unsigned char>(t[i]);
+    size_t n = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xe0) == 0xc0) {
+      n = 1;
+      cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      n = 2;
+      cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return i;
+    }
+    for (size_t k = 1; k <= n; ++k) {
+      if (i + k >= t.size()) return i;
+      const auto cc = static_cast<unsigned char>(t[i + k]);
+      if ((cc & 0xc0) != 0x80) return i;
+      cp = cp << 6 | (cc & 0x3f);
+    }
+    static const uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += n + 1;
+  }
+  return std::string_view::npos;
+}
+
 // yaml-cpp counts columns in bytes; editors (and people) count characters. Convert, so that
 // `name: 乌海市第一中学, timezone: X` points at X where an editor shows it.
 void to_character_columns(std::string_view text, std::vector<Diagnostic>& diags) {
@@ -222,6 +257,19 @@ class Compiler {
 
   CompileResult run(std::string_view text) {
     CompileResult result;
+    if (size_t bad = first_invalid_utf8(text); bad != std::string_view::npos) {
+      // Typically a file saved as GBK/GB18030 by a Windows editor.
+      Diagnostic d;
+      d.file = file_;
+      d.line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + bad, '\n'));
+      const size_t line_start = text.rfind('\n', bad == 0 ? 0 : bad - 1);
+      d.col = 1 + static_cast<int>(bad - (line_start == std::string_view::npos ? 0 : line_start + 1));
+      d.message = "the file is not valid UTF-8 here (save it as UTF-8; GBK is not supported)";
+      diags_.push_back(d);
+      to_character_columns(text, diags_);
+      result.diagnostics = std::move(diags_);
+      return result;
+    }
     std::vector<YAML::Node> docs;
     try {
       docs = YAML::LoadAll(std::string(text));

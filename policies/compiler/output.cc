@@ -110,7 +110,7 @@ std::string diagnostics_json(const std::vector<std::pair<std::string, CompileRes
   j["valid"] = errors == 0;
   j["files"] = arr;
   j["summary"] = {{"files", files.size()}, {"errors", errors}, {"warnings", warnings}};
-  return j.dump(2) + "\n";
+  return j.dump(2, ' ', false, ojson::error_handler_t::replace) + "\n";
 }
 
 std::string image_summary_json(const api::PolicyImage& im) {
@@ -194,7 +194,7 @@ std::string image_summary_json(const api::PolicyImage& im) {
                                                   api::WhileInspecting::kDrop
                                               ? "drop"
                                               : "pass"}};
-  return j.dump(2) + "\n";
+  return j.dump(2, ' ', false, ojson::error_handler_t::replace) + "\n";
 }
 
 }  // namespace cg::policy

@@ -115,3 +115,28 @@ TEST(PolicySpec, DefaultsAndHelpDeclaredOnce) {
 }
 }  // namespace
 }  // namespace cg::policy
+
+namespace cg::policy {
+namespace {
+using namespace cg::policy::testing;
+
+TEST(PolicyLoader, InvalidUtf8IsOneClearError) {
+  const std::string ok = header() + "rules: []\n";
+  for (const std::string& bad : {std::string("\xc0\xaf"), std::string("\xed\xa0\x80"),
+                                std::string("\xe4\xb8"), std::string("\xff"),
+                                std::string("\xf4\x90\x80\x80")}) {
+    const std::string text = "apiVersion: campusguard/v1\nschool: { id: a, name: \"x" + bad +
+                             "\" }\n";
+    auto r = compile_policy(text, "u.yaml");
+    ASSERT_EQ(r.error_count(), 1) << dump(r);
+    EXPECT_TRUE(has_diag(r, at_after(text, "name: \"x"), "not valid UTF-8")) << dump(r);
+  }
+  // Four-byte characters and CJK are fine, and columns count characters.
+  const std::string cjk = "apiVersion: campusguard/v1\nschool: { id: a, name: 乌海😀, timezone: Mars/Base }\n";
+  auto r = compile_policy(cjk, "c.yaml");
+  EXPECT_TRUE(has_diag(r, at(cjk, "Mars/Base"), "unknown timezone 'Mars/Base'")) << dump(r);
+  EXPECT_EQ(at(cjk, "Mars/Base").col, 39);  // 23 + 3 characters + 12
+}
+
+}  // namespace
+}  // namespace cg::policy
