@@ -14,6 +14,13 @@
 //   3. app stage: the rule's AppMatch (if any) must match the flow's nDPI master/app protocol,
 //      category or hostname; `except` must not. Until the app is known, a rule that needs it is
 //      undecided and `inspection.while_inspecting` applies to the flow's packets.
+// `evaluate()` at the end of this file is the reference implementation of exactly this; the
+// rte_acl path must give the same answers (rule index, action) for the same FlowFacts.
+// Note for the rte_acl build: a rule whose schedule is off or whose app does not match passes
+// the decision to the next rule, so the L3/L4 stage must yield every candidate in order (or the
+// rules must be split, e.g. L3/L4-only rules in one context and app/schedule rules in others),
+// not just the first L3/L4 match. An `app` rule (AppDirection::kAnyDirection) also matches with
+// client and server swapped (a second lookup with the swapped key).
 //
 // All functions here are noexcept, allocation-free and safe to call from any thread on an image
 // that is no longer being built.
@@ -31,7 +38,6 @@ namespace cg::api {
 inline constexpr uint32_t kPolicyImageFormat = 1;  // bump on any layout/semantic change
 inline constexpr uint16_t kNoZone = 0xffff;        // endpoint in no declared zone
 inline constexpr uint16_t kNoSchedule = 0xffff;    // rule without `when`
-inline constexpr uint16_t kNoAppMatch = 0xffff;    // rule without app / to-app / except-app
 
 enum class Action : uint8_t { kAllow = 0, kDeny = 1, kLog = 2 };  // kLog = allow + hit record
 enum class Severity : uint8_t { kNone = 0, kInfo, kLow, kMedium, kHigh, kCritical };
