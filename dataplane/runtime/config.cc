@@ -63,7 +63,7 @@ const std::vector<KeyDecl>& keys() {
        "DPDK runtime file prefix (one per running instance)",
        [](C& c, const N& n) { c.file_prefix = n.as<std::string>(); }},
       {"eal.lcores", Kind::kStringList, 0, 0, "", {},
-       "cores to run on, main core first (default: 0 .. workers)",
+       "lcores, main first (default 0..workers); 'LCORE@CPU' entries map lcores onto CPUs",
        [](C& c, const N& n) { c.lcores = n.as<std::vector<std::string>>(); }},
       {"eal.extra_args", Kind::kStringList, 0, 0, "", {}, "extra EAL arguments, verbatim",
        [](C& c, const N& n) { c.eal_extra = n.as<std::vector<std::string>>(); }},
@@ -350,9 +350,17 @@ std::vector<std::string> DataplaneConfig::eal_args(const std::string& prog) cons
     a.push_back("0-" + std::to_string(workers));
   } else {
     std::string l;
-    for (size_t i = 0; i < lcores.size(); ++i) l += (i ? "," : "") + lcores[i];
-    a.push_back("-l");
-    a.push_back(l);
+    bool mapped = false;
+    for (size_t i = 0; i < lcores.size(); ++i) {
+      l += (i ? "," : "") + lcores[i];
+      mapped = mapped || lcores[i].find('@') != std::string::npos;
+    }
+    if (mapped) {
+      a.push_back("--lcores=" + l);  // lcore@cpu mappings, e.g. more workers than cores in a lab
+    } else {
+      a.push_back("-l");
+      a.push_back(l);
+    }
   }
   a.push_back("-m");
   a.push_back(std::to_string(memory_mb));

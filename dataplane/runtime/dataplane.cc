@@ -197,6 +197,12 @@ bool setup_port(Port& port, const DataplaneConfig& cfg, rte_mempool* pool, std::
     conf.rx_adv_conf.rss_conf.rss_hf =
         (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
     port.rss = true;
+  } else if (cfg.workers > 1) {
+    std::fprintf(stderr,
+                 "cg-dataplane: warning: ports.%s has no RSS; with %u workers the device's own "
+                 "queue choice decides which worker sees a packet (net_af_packet: the kernel's "
+                 "symmetric fanout hash, with rollover to another queue under overload)\n",
+                 port.name.c_str(), cfg.workers);
   }
   int rc = rte_eth_dev_configure(port.id, static_cast<uint16_t>(cfg.workers),
                                  static_cast<uint16_t>(cfg.workers), &conf);

@@ -55,15 +55,16 @@ topo_up() {
 }
 
 # dp_start [extra yaml lines]: writes the config and starts cg-dataplane in the cg namespace.
+# DP_WORKERS, DP_INSIDE, DP_OUTSIDE, DP_LCORES (a YAML list) override the defaults.
 dp_start() {
   local bin="${CG_BUILD_DIR:-build}/bin/cg-dataplane"
   cat > "$WORK/dataplane.yaml" <<YAML
 ports:
-  inside: net_af_packet0,iface=cgin
-  outside: net_af_packet1,iface=cgout
-workers: 1
+  inside: ${DP_INSIDE:-net_af_packet0,iface=cgin}
+  outside: ${DP_OUTSIDE:-net_af_packet1,iface=cgout}
+workers: ${DP_WORKERS:-1}
 flow_table: { capacity: 65536 }
-eal: { memory_mb: 512, file_prefix: ${PREFIX} }
+eal: { memory_mb: 512, file_prefix: ${PREFIX}${DP_LCORES:+, lcores: $DP_LCORES} }
 control: { socket: $WORK/dataplane.sock }
 ${1:-}
 YAML
