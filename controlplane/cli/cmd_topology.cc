@@ -54,7 +54,8 @@ int run_probe(const ProbeArgs& a, const GlobalOptions& global) {
     cfg.context = a.context;
     if (!auth_pass.empty() && !snmp::parse_auth_protocol(a.auth_proto, &cfg.auth)) {
       return fail("unknown --auth-proto '" + a.auth_proto +
-                      "' (MD5, SHA, SHA-224, SHA-256, SHA-384, SHA-512)", 2);
+                      "' (MD5, SHA, SHA-224, SHA-256, SHA-384, SHA-512)",
+                  2);
     }
     if (!priv_pass.empty() && !snmp::parse_priv_protocol(a.priv_proto, &cfg.priv)) {
       return fail("unknown --priv-proto '" + a.priv_proto + "' (DES, AES, AES-192, AES-256)", 2);
@@ -108,8 +109,9 @@ const CommandRegistrar kRegistrar([](CLI::App& app, GlobalOptions& global) {
   probe->add_option("--community,-c", args->community,
                     "SNMPv2c community (or env CG_SNMP_COMMUNITY)");
   probe->add_option("--user,-u", args->user, "SNMPv3 user (selects SNMPv3 USM)");
-  probe->add_option("--auth-proto", args->auth_proto,
-                    "SNMPv3 auth: MD5, SHA, SHA-224, SHA-256, SHA-384, SHA-512")
+  probe
+      ->add_option("--auth-proto", args->auth_proto,
+                   "SNMPv3 auth: MD5, SHA, SHA-224, SHA-256, SHA-384, SHA-512")
       ->capture_default_str();
   probe->add_option("--auth-pass", args->auth_pass,
                     "SNMPv3 auth password (or env CG_SNMP_AUTH_PASS); none = noAuthNoPriv");
@@ -123,8 +125,9 @@ const CommandRegistrar kRegistrar([](CLI::App& app, GlobalOptions& global) {
   probe->add_option("--retries", args->retries, "retries per request")
       ->check(CLI::Range(0, 10))
       ->capture_default_str();
-  probe->add_option("--max-repetitions", args->max_repetitions,
-                    "GETBULK max-repetitions (0 = GETNEXT); halved automatically on timeouts")
+  probe
+      ->add_option("--max-repetitions", args->max_repetitions,
+                   "GETBULK max-repetitions (0 = GETNEXT); halved automatically on timeouts")
       ->check(CLI::Range(0, 1000))
       ->capture_default_str();
   probe->add_option("--rate", args->rate, "max requests per second to the device (0 = no limit)")

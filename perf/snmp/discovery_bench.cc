@@ -23,12 +23,18 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--port") port = std::atoi(next().c_str());
-    else if (a == "--host") host = next();
-    else if (a == "--parallel") parallel = std::atoi(next().c_str());
-    else if (a == "--repeat") repeat = std::atoi(next().c_str());
-    else if (a == "--json-dir") json_dir = next();
-    else communities.push_back(a);
+    if (a == "--port")
+      port = std::atoi(next().c_str());
+    else if (a == "--host")
+      host = next();
+    else if (a == "--parallel")
+      parallel = std::atoi(next().c_str());
+    else if (a == "--repeat")
+      repeat = std::atoi(next().c_str());
+    else if (a == "--json-dir")
+      json_dir = next();
+    else
+      communities.push_back(a);
   }
   if (port <= 0 || communities.empty() || parallel < 1 || repeat < 1) {
     std::fprintf(stderr, "usage: %s --port P [--parallel K] [--repeat N] [--json-dir D] C...\n",
@@ -67,9 +73,10 @@ int main(int argc, char** argv) {
     }
   });
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("probes %zu  parallel %d  wall %.2f s  probes/s %.1f  requests %llu  requests/s %.0f"
-              "  failures %llu\n",
-              n, parallel, secs, n / secs, static_cast<unsigned long long>(requests.load()),
-              requests.load() / secs, static_cast<unsigned long long>(failures.load()));
+  std::printf(
+      "probes %zu  parallel %d  wall %.2f s  probes/s %.1f  requests %llu  requests/s %.0f"
+      "  failures %llu\n",
+      n, parallel, secs, n / secs, static_cast<unsigned long long>(requests.load()),
+      requests.load() / secs, static_cast<unsigned long long>(failures.load()));
   return failures.load() == 0 ? 0 : 1;
 }

@@ -156,8 +156,7 @@ Result<DeviceDiscovery> discover_device(SnmpSession& session, const DiscoveryOpt
   for (const auto& r : remotes) one_part = one_part || r.key.size() == 1;
   if (one_part) {
     Column mtxr_col;
-    p.table("mtxrNeighborTable", m::kMtxrNeighborEntry, {m::kMtxrNeighborInterfaceId},
-            {&mtxr_col});
+    p.table("mtxrNeighborTable", m::kMtxrNeighborEntry, {m::kMtxrNeighborInterfaceId}, {&mtxr_col});
     mtxr_if = m::decode_index_map(mtxr_col, "mtxrNeighborTable", stats);
   }
   std::map<Oid, std::string> man_addr;
@@ -171,23 +170,25 @@ Result<DeviceDiscovery> discover_device(SnmpSession& session, const DiscoveryOpt
     std::map<Oid, std::string> v6;
     for (const auto& a : m::decode_lldp_man_addrs(man_col, keys, stats)) {
       auto ip = m::format_ip(a.address);
-      if (a.subtype == 1 && a.address.size() == 4 && ip) man_addr.emplace(a.remote_key, *ip);
-      else if (a.subtype == 2 && a.address.size() == 16 && ip) v6.emplace(a.remote_key, *ip);
+      if (a.subtype == 1 && a.address.size() == 4 && ip)
+        man_addr.emplace(a.remote_key, *ip);
+      else if (a.subtype == 2 && a.address.size() == 16 && ip)
+        v6.emplace(a.remote_key, *ip);
     }
     for (auto& [k, ip] : v6) man_addr.emplace(k, ip);  // keeps IPv4 where present
   }
   for (const auto& r : remotes) {
     Neighbor n;
     n.protocol = "lldp";
-    n.remote_chassis_id = r.chassis_id ? m::format_chassis_id(r.chassis_id_subtype, *r.chassis_id)
-                                       : "";
+    n.remote_chassis_id =
+        r.chassis_id ? m::format_chassis_id(r.chassis_id_subtype, *r.chassis_id) : "";
     std::string sys_name = r.sys_name ? m::display_string(*r.sys_name) : "";
     n.remote_name = !sys_name.empty() ? sys_name : n.remote_chassis_id;
     std::string port_id = r.port_id ? m::format_port_id(r.port_id_subtype, *r.port_id) : "";
     std::string port_desc = r.port_desc ? m::display_string(*r.port_desc) : "";
     bool id_is_address = r.port_id_subtype == 3 || r.port_id_subtype == 4;
-    n.remote_port = ((id_is_address || port_id.empty()) && !port_desc.empty()) ? port_desc
-                                                                                : port_id;
+    n.remote_port =
+        ((id_is_address || port_id.empty()) && !port_desc.empty()) ? port_desc : port_id;
     auto ma = man_addr.find(r.key);
     if (ma != man_addr.end()) n.remote_address = ma->second;
     // Local port: lldpLocPortNum is a bridge port on some agents, an ifIndex on others and an
@@ -198,8 +199,8 @@ Result<DeviceDiscovery> discover_device(SnmpSession& session, const DiscoveryOpt
       uint32_t lp = *r.local_port_num;
       auto lr = loc_ports.find(lp);
       if (lr != loc_ports.end()) {
-        std::string id = lr->second.id ? m::format_port_id(lr->second.id_subtype, *lr->second.id)
-                                       : "";
+        std::string id =
+            lr->second.id ? m::format_port_id(lr->second.id_subtype, *lr->second.id) : "";
         std::string desc = lr->second.desc ? m::display_string(*lr->second.desc) : "";
         local = ifs.by_text(id);
         if (!local) local = ifs.by_text(desc);
@@ -228,10 +229,10 @@ Result<DeviceDiscovery> discover_device(SnmpSession& session, const DiscoveryOpt
 
   // 4. CDP.
   m::CdpColumns cdpc;
-  p.table("cdpCacheTable", m::kCdpCacheEntry,
-          {m::kCdpCacheAddressType, m::kCdpCacheAddress, m::kCdpCacheDeviceId,
-           m::kCdpCacheDevicePort},
-          {&cdpc.address_type, &cdpc.address, &cdpc.device_id, &cdpc.device_port});
+  p.table(
+      "cdpCacheTable", m::kCdpCacheEntry,
+      {m::kCdpCacheAddressType, m::kCdpCacheAddress, m::kCdpCacheDeviceId, m::kCdpCacheDevicePort},
+      {&cdpc.address_type, &cdpc.address, &cdpc.device_id, &cdpc.device_port});
   for (const auto& c : m::decode_cdp_cache(cdpc, stats)) {
     Neighbor n;
     n.protocol = "cdp";
@@ -245,8 +246,10 @@ Result<DeviceDiscovery> discover_device(SnmpSession& session, const DiscoveryOpt
     n.remote_port = c.device_port ? m::display_string(*c.device_port) : "";
     if (c.address && (!c.address_type || *c.address_type == 1 || *c.address_type == 20)) {
       // 1 = ip (4 bytes); 20 = ipv6 on IOS (16 bytes)
-      if (auto ip = m::format_ip(*c.address)) n.remote_address = *ip;
-      else stats.skip("cdpCacheAddress.bad_value");
+      if (auto ip = m::format_ip(*c.address))
+        n.remote_address = *ip;
+      else
+        stats.skip("cdpCacheAddress.bad_value");
     }
     d.neighbors.push_back(std::move(n));
   }
@@ -301,8 +304,10 @@ Result<DeviceDiscovery> discover_device(SnmpSession& session, const DiscoveryOpt
         auto it = vlans_of_fdb.find(id);
         auto jt = junos_tag.find(id >> 16);
         if (have_vlan_map && it != vlans_of_fdb.end()) {
-          if (it->second.size() == 1) e.vlan = *it->second.begin();
-          else stats.skip("fdb.vlan_shared_fdb");  // shared learning: VLAN unknown
+          if (it->second.size() == 1)
+            e.vlan = *it->second.begin();
+          else
+            stats.skip("fdb.vlan_shared_fdb");  // shared learning: VLAN unknown
         } else if ((id & 0xffff) == 0 && jt != junos_tag.end() && jt->second <= 4094) {
           e.vlan = jt->second;
         } else if (id >= 1 && id <= 4094) {
@@ -331,9 +336,9 @@ Result<DeviceDiscovery> discover_device(SnmpSession& session, const DiscoveryOpt
   // 6. ARP / neighbour cache.
   if (options.arp) {
     Column pphys, ptype, mphys, mtype;
-    bool have_phys = p.table("ipNetToPhysicalTable", m::kIpNetToPhysicalEntry,
-                             {m::kIpNetToPhysicalPhysAddress, m::kIpNetToPhysicalType},
-                             {&pphys, &ptype});
+    bool have_phys =
+        p.table("ipNetToPhysicalTable", m::kIpNetToPhysicalEntry,
+                {m::kIpNetToPhysicalPhysAddress, m::kIpNetToPhysicalType}, {&pphys, &ptype});
     std::vector<m::ArpRow> rows;
     if (have_phys) rows = m::decode_ip_net_to_physical(pphys, ptype, stats);
     if (rows.empty()) {
@@ -406,8 +411,8 @@ std::string to_text(const DeviceDiscovery& d) {
   }
   o << "\nfdb (" << d.fdb.size() << "):\n";
   for (const auto& f : d.fdb) {
-    o << "  " << f.mac << "\tvlan " << (f.vlan ? std::to_string(*f.vlan) : "-") << "\t"
-      << s(f.port) << "\n";
+    o << "  " << f.mac << "\tvlan " << (f.vlan ? std::to_string(*f.vlan) : "-") << "\t" << s(f.port)
+      << "\n";
   }
   o << "\narp (" << d.arp.size() << "):\n";
   for (const auto& a : d.arp) o << "  " << a.ip << "\t" << a.mac << "\t" << s(a.interface) << "\n";

@@ -5,11 +5,10 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "snmp/session/session.h"
 
@@ -21,19 +20,19 @@ struct SystemInfo {
 
 struct Interface {
   uint32_t index = 0;
-  std::string name;   // ifName, else ifDescr, else the index as text
-  std::string descr;  // ifDescr ("" if absent)
-  std::string alias;  // ifAlias ("" if absent)
-  std::optional<int64_t> type;          // IANAifType number
-  std::optional<uint64_t> speed_mbps;   // ifHighSpeed if > 0, else ifSpeed rounded to Mbit/s
+  std::string name;                        // ifName, else ifDescr, else the index as text
+  std::string descr;                       // ifDescr ("" if absent)
+  std::string alias;                       // ifAlias ("" if absent)
+  std::optional<int64_t> type;             // IANAifType number
+  std::optional<uint64_t> speed_mbps;      // ifHighSpeed if > 0, else ifSpeed rounded to Mbit/s
   std::optional<std::string> oper_status;  // up, down, testing, unknown, dormant, ...
 };
 
 struct Neighbor {
-  std::string protocol;  // "lldp" or "cdp"
-  std::optional<std::string> local_port;  // interface name (see README for the LLDP mapping)
+  std::string protocol;                    // "lldp" or "cdp"
+  std::optional<std::string> local_port;   // interface name (see README for the LLDP mapping)
   std::optional<uint32_t> local_if_index;  // when local_port is one of our interfaces
-  std::string remote_name;  // LLDP: sysName, else chassis id; CDP: device id
+  std::string remote_name;                 // LLDP: sysName, else chassis id; CDP: device id
   std::string remote_port;
   std::optional<std::string> remote_address;
   std::string remote_chassis_id;  // LLDP only
@@ -63,8 +62,8 @@ struct DeviceDiscovery {
   // Objects / tables the device did not provide (empty walk or noSuch* on GET), e.g.
   // "ifXTable", "cdpCacheTable"; a walk that failed appears as "lldpRemTable (timeout)".
   std::vector<std::string> missing;
-  std::vector<std::string> walk_errors;          // full messages of failed walks
-  std::map<std::string, uint64_t> skipped;       // decode / mapping skips by reason
+  std::vector<std::string> walk_errors;     // full messages of failed walks
+  std::map<std::string, uint64_t> skipped;  // decode / mapping skips by reason
 };
 
 struct DiscoveryOptions {

@@ -20,7 +20,7 @@ size_t utf8_seq_len(std::string_view s, size_t i) {
   if (c >= 0xc2 && c <= 0xdf) return cont(i + 1) ? 2 : 0;
   if (c >= 0xe0 && c <= 0xef) {
     if (!cont(i + 1) || !cont(i + 2)) return 0;
-    if (c == 0xe0 && b(i + 1) < 0xa0) return 0;  // overlong
+    if (c == 0xe0 && b(i + 1) < 0xa0) return 0;   // overlong
     if (c == 0xed && b(i + 1) >= 0xa0) return 0;  // surrogate
     return 3;
   }
@@ -56,7 +56,9 @@ std::optional<std::string> index_bytes(const Oid& idx, size_t from, size_t count
   return out;
 }
 
-bool valid_index(uint32_t v) { return v > 0 && v <= kMaxIndex; }
+bool valid_index(uint32_t v) {
+  return v > 0 && v <= kMaxIndex;
+}
 
 }  // namespace
 
@@ -197,8 +199,7 @@ const char* oper_status_name(int64_t s) {
 
 // ---------------------------------------------------------------- LLDP-MIB
 
-std::map<uint32_t, LldpLocPort> decode_lldp_loc_ports(const LldpLocColumns& c,
-                                                      DecodeStats& stats) {
+std::map<uint32_t, LldpLocPort> decode_lldp_loc_ports(const LldpLocColumns& c, DecodeStats& stats) {
   std::map<uint32_t, LldpLocPort> rows;
   auto each = [&](const Column& col, const char* what, auto&& apply) {
     for (const auto& [idx, v] : col) {
@@ -416,8 +417,10 @@ std::vector<FdbRow> decode_fdb(const Column& port, const Column& status, size_t 
     r.port = static_cast<uint32_t>(*p);
     auto st = status.find(idx);
     if (st != status.end()) {
-      if (auto s = as_integer(st->second)) r.status = *s;
-      else stats.skip(std::string(table) + ".bad_status");
+      if (auto s = as_integer(st->second))
+        r.status = *s;
+      else
+        stats.skip(std::string(table) + ".bad_status");
     }
     out.push_back(std::move(r));
   }
@@ -425,13 +428,11 @@ std::vector<FdbRow> decode_fdb(const Column& port, const Column& status, size_t 
 }
 }  // namespace
 
-std::vector<FdbRow> decode_dot1d_fdb(const Column& port, const Column& status,
-                                     DecodeStats& stats) {
+std::vector<FdbRow> decode_dot1d_fdb(const Column& port, const Column& status, DecodeStats& stats) {
   return decode_fdb(port, status, 0, "dot1dTpFdbTable", stats);
 }
 
-std::vector<FdbRow> decode_dot1q_fdb(const Column& port, const Column& status,
-                                     DecodeStats& stats) {
+std::vector<FdbRow> decode_dot1q_fdb(const Column& port, const Column& status, DecodeStats& stats) {
   return decode_fdb(port, status, 1, "dot1qTpFdbTable", stats);
 }
 

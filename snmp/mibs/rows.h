@@ -73,7 +73,7 @@ struct LldpRemColumns {
 // Index shapes seen in the field: timeMark.localPortNum.remIndex (standard), localPortNum.remIndex
 // (TP-Link JetStream), remIndex alone (MikroTik; RouterOS mixes 1- and 3-part rows).
 struct LldpRemote {
-  Oid key;                                // the index as the agent gave it
+  Oid key;                                 // the index as the agent gave it
   std::optional<uint32_t> local_port_num;  // absent for one-part indexes
   std::optional<int64_t> chassis_id_subtype, port_id_subtype;
   std::optional<std::string> chassis_id, port_id, port_desc, sys_name, sys_desc;  // raw bytes
@@ -81,7 +81,7 @@ struct LldpRemote {
 std::vector<LldpRemote> decode_lldp_remotes(const LldpRemColumns& c, DecodeStats& stats);
 
 struct LldpManAddr {
-  Oid remote_key;  // matches LldpRemote::key
+  Oid remote_key;       // matches LldpRemote::key
   int64_t subtype = 0;  // IANA address family: 1 ipv4, 2 ipv6
   std::string address;  // raw bytes
 };
@@ -110,10 +110,10 @@ std::vector<CdpEntry> decode_cdp_cache(const CdpColumns& c, DecodeStats& stats);
 // ---- BRIDGE-MIB / Q-BRIDGE-MIB
 std::map<uint32_t, uint32_t> decode_base_port_if_index(const Column& c, DecodeStats& stats);
 struct FdbRow {
-  std::string mac;                // aa:bb:cc:dd:ee:ff
+  std::string mac;                 // aa:bb:cc:dd:ee:ff
   std::optional<uint32_t> fdb_id;  // Q-BRIDGE only
-  uint32_t port = 0;              // bridge port (0 = unknown to the agent)
-  std::optional<int64_t> status;  // 1 other, 2 invalid, 3 learned, 4 self, 5 mgmt
+  uint32_t port = 0;               // bridge port (0 = unknown to the agent)
+  std::optional<int64_t> status;   // 1 other, 2 invalid, 3 learned, 4 self, 5 mgmt
 };
 std::vector<FdbRow> decode_dot1d_fdb(const Column& port, const Column& status, DecodeStats& stats);
 std::vector<FdbRow> decode_dot1q_fdb(const Column& port, const Column& status, DecodeStats& stats);
@@ -128,8 +128,8 @@ std::map<uint32_t, uint32_t> decode_index_map(const Column& c, std::string_view 
 // ---- IP-MIB
 struct ArpRow {
   uint32_t if_index = 0;
-  std::string ip;   // text
-  std::string mac;  // aa:bb:..
+  std::string ip;               // text
+  std::string mac;              // aa:bb:..
   std::optional<int64_t> type;  // 2 = invalid
 };
 std::vector<ArpRow> decode_ip_net_to_media(const Column& phys, const Column& type,

@@ -55,8 +55,12 @@ bool parse_line(std::string_view line, Oid* oid, Value* value) {
       *value = Value::make_integer(v);
       break;
     }
-    case 4: *value = Value::make_bytes(ValueType::kOctetString, raw); break;
-    case 5: *value = Value{}; break;
+    case 4:
+      *value = Value::make_bytes(ValueType::kOctetString, raw);
+      break;
+    case 5:
+      *value = Value{};
+      break;
     case 6: {
       auto x = parse_oid(raw);
       if (!x) return false;
@@ -71,25 +75,33 @@ bool parse_line(std::string_view line, Oid* oid, Value* value) {
       }
       auto parts = parse_oid(raw);
       if (!parts || parts->size() != 4) return false;
-      std::string b;
+      std::string addr;
       for (uint32_t p : *parts) {
         if (p > 255) return false;
-        b.push_back(static_cast<char>(p));
+        addr.push_back(static_cast<char>(p));
       }
-      *value = Value::make_bytes(ValueType::kIpAddress, b);
+      *value = Value::make_bytes(ValueType::kIpAddress, addr);
       break;
     }
-    case 65: case 66: case 67: case 70: {
+    case 65:
+    case 66:
+    case 67:
+    case 70: {
       uint64_t v = 0;
       if (!parse_u64(raw, &v)) return false;
       if (tag != 70 && v > 0xffffffffULL) return false;
-      ValueType t = tag == 65 ? ValueType::kCounter32 : tag == 66 ? ValueType::kGauge32
-                    : tag == 67 ? ValueType::kTimeTicks : ValueType::kCounter64;
+      ValueType t = tag == 65   ? ValueType::kCounter32
+                    : tag == 66 ? ValueType::kGauge32
+                    : tag == 67 ? ValueType::kTimeTicks
+                                : ValueType::kCounter64;
       *value = Value::make_unsigned(t, v);
       break;
     }
-    case 68: *value = Value::make_bytes(ValueType::kOpaque, raw); break;
-    default: return false;
+    case 68:
+      *value = Value::make_bytes(ValueType::kOpaque, raw);
+      break;
+    default:
+      return false;
   }
   *oid = std::move(*o);
   return true;
@@ -108,8 +120,10 @@ std::map<Oid, Value> parse_snmprec(std::string_view text, size_t* bad_lines) {
     if (line.empty() || line.front() == '#') continue;
     Oid oid;
     Value v;
-    if (parse_line(line, &oid, &v)) tree[std::move(oid)] = std::move(v);
-    else ++bad;
+    if (parse_line(line, &oid, &v))
+      tree[std::move(oid)] = std::move(v);
+    else
+      ++bad;
   }
   if (bad_lines) *bad_lines = bad;
   return tree;

@@ -46,24 +46,36 @@ struct ProtoOid {
 
 ProtoOid auth_oid(AuthProtocol p) {
   switch (p) {
-    case AuthProtocol::kMd5: return {usmHMACMD5AuthProtocol, USM_AUTH_PROTO_MD5_LEN};
-    case AuthProtocol::kSha1: return {usmHMACSHA1AuthProtocol, USM_AUTH_PROTO_SHA_LEN};
-    case AuthProtocol::kSha224: return {usmHMAC128SHA224AuthProtocol, OID_LENGTH(usmHMAC128SHA224AuthProtocol)};
-    case AuthProtocol::kSha256: return {usmHMAC192SHA256AuthProtocol, OID_LENGTH(usmHMAC192SHA256AuthProtocol)};
-    case AuthProtocol::kSha384: return {usmHMAC256SHA384AuthProtocol, OID_LENGTH(usmHMAC256SHA384AuthProtocol)};
-    case AuthProtocol::kSha512: return {usmHMAC384SHA512AuthProtocol, OID_LENGTH(usmHMAC384SHA512AuthProtocol)};
-    case AuthProtocol::kNone: break;
+    case AuthProtocol::kMd5:
+      return {usmHMACMD5AuthProtocol, USM_AUTH_PROTO_MD5_LEN};
+    case AuthProtocol::kSha1:
+      return {usmHMACSHA1AuthProtocol, USM_AUTH_PROTO_SHA_LEN};
+    case AuthProtocol::kSha224:
+      return {usmHMAC128SHA224AuthProtocol, OID_LENGTH(usmHMAC128SHA224AuthProtocol)};
+    case AuthProtocol::kSha256:
+      return {usmHMAC192SHA256AuthProtocol, OID_LENGTH(usmHMAC192SHA256AuthProtocol)};
+    case AuthProtocol::kSha384:
+      return {usmHMAC256SHA384AuthProtocol, OID_LENGTH(usmHMAC256SHA384AuthProtocol)};
+    case AuthProtocol::kSha512:
+      return {usmHMAC384SHA512AuthProtocol, OID_LENGTH(usmHMAC384SHA512AuthProtocol)};
+    case AuthProtocol::kNone:
+      break;
   }
   return {usmNoAuthProtocol, OID_LENGTH(usmNoAuthProtocol)};
 }
 
 ProtoOid priv_oid(PrivProtocol p) {
   switch (p) {
-    case PrivProtocol::kDes: return {usmDESPrivProtocol, USM_PRIV_PROTO_DES_LEN};
-    case PrivProtocol::kAes128: return {usmAESPrivProtocol, USM_PRIV_PROTO_AES_LEN};
-    case PrivProtocol::kAes192: return {usmAES192PrivProtocol, OID_LENGTH(usmAES192PrivProtocol)};
-    case PrivProtocol::kAes256: return {usmAES256PrivProtocol, OID_LENGTH(usmAES256PrivProtocol)};
-    case PrivProtocol::kNone: break;
+    case PrivProtocol::kDes:
+      return {usmDESPrivProtocol, USM_PRIV_PROTO_DES_LEN};
+    case PrivProtocol::kAes128:
+      return {usmAESPrivProtocol, USM_PRIV_PROTO_AES_LEN};
+    case PrivProtocol::kAes192:
+      return {usmAES192PrivProtocol, OID_LENGTH(usmAES192PrivProtocol)};
+    case PrivProtocol::kAes256:
+      return {usmAES256PrivProtocol, OID_LENGTH(usmAES256PrivProtocol)};
+    case PrivProtocol::kNone:
+      break;
   }
   return {usmNoPrivProtocol, OID_LENGTH(usmNoPrivProtocol)};
 }
@@ -91,38 +103,59 @@ bool is_auth_error(int liberr) {
 
 Value convert_value(const netsnmp_variable_list* v) {
   switch (v->type) {
-    case ASN_INTEGER: return Value::make_integer(v->val.integer ? *v->val.integer : 0);
+    case ASN_INTEGER:
+      return Value::make_integer(v->val.integer ? *v->val.integer : 0);
     case ASN_OCTET_STR:
     case ASN_OPAQUE:
     case ASN_IPADDRESS: {
-      ValueType t = v->type == ASN_OCTET_STR  ? ValueType::kOctetString
-                    : v->type == ASN_OPAQUE   ? ValueType::kOpaque
-                                              : ValueType::kIpAddress;
+      ValueType t = v->type == ASN_OCTET_STR ? ValueType::kOctetString
+                    : v->type == ASN_OPAQUE  ? ValueType::kOpaque
+                                             : ValueType::kIpAddress;
       std::string b;
-      if (v->val.string && v->val_len) b.assign(reinterpret_cast<const char*>(v->val.string), v->val_len);
+      if (v->val.string && v->val_len)
+        b.assign(reinterpret_cast<const char*>(v->val.string), v->val_len);
       return Value::make_bytes(t, std::move(b));
     }
     case ASN_OBJECT_ID: {
       Oid o;
       size_t n = v->val_len / sizeof(oid);
-      for (size_t i = 0; i < n && v->val.objid; ++i) o.push_back(static_cast<uint32_t>(v->val.objid[i]));
+      for (size_t i = 0; i < n && v->val.objid; ++i)
+        o.push_back(static_cast<uint32_t>(v->val.objid[i]));
       return Value::make_oid(std::move(o));
     }
     case ASN_COUNTER:
-      return Value::make_unsigned(ValueType::kCounter32, v->val.integer ? static_cast<uint32_t>(*v->val.integer) : 0);
+      return Value::make_unsigned(ValueType::kCounter32,
+                                  v->val.integer ? static_cast<uint32_t>(*v->val.integer) : 0);
     case ASN_GAUGE:
-      return Value::make_unsigned(ValueType::kGauge32, v->val.integer ? static_cast<uint32_t>(*v->val.integer) : 0);
+      return Value::make_unsigned(ValueType::kGauge32,
+                                  v->val.integer ? static_cast<uint32_t>(*v->val.integer) : 0);
     case ASN_TIMETICKS:
-      return Value::make_unsigned(ValueType::kTimeTicks, v->val.integer ? static_cast<uint32_t>(*v->val.integer) : 0);
+      return Value::make_unsigned(ValueType::kTimeTicks,
+                                  v->val.integer ? static_cast<uint32_t>(*v->val.integer) : 0);
     case ASN_COUNTER64: {
       uint64_t x = 0;
-      if (v->val.counter64) x = (static_cast<uint64_t>(v->val.counter64->high) << 32) | (v->val.counter64->low & 0xffffffffUL);
+      if (v->val.counter64)
+        x = (static_cast<uint64_t>(v->val.counter64->high) << 32) |
+            (v->val.counter64->low & 0xffffffffUL);
       return Value::make_unsigned(ValueType::kCounter64, x);
     }
-    case SNMP_NOSUCHOBJECT: { Value x; x.type = ValueType::kNoSuchObject; return x; }
-    case SNMP_NOSUCHINSTANCE: { Value x; x.type = ValueType::kNoSuchInstance; return x; }
-    case SNMP_ENDOFMIBVIEW: { Value x; x.type = ValueType::kEndOfMibView; return x; }
-    default: return Value{};
+    case SNMP_NOSUCHOBJECT: {
+      Value x;
+      x.type = ValueType::kNoSuchObject;
+      return x;
+    }
+    case SNMP_NOSUCHINSTANCE: {
+      Value x;
+      x.type = ValueType::kNoSuchInstance;
+      return x;
+    }
+    case SNMP_ENDOFMIBVIEW: {
+      Value x;
+      x.type = ValueType::kEndOfMibView;
+      return x;
+    }
+    default:
+      return Value{};
   }
 }
 
@@ -189,8 +222,7 @@ class NetSnmpSession final : public SnmpSession {
         if (!(cur < vb.oid)) {
           ++counters_.non_increasing;
           return Status(ErrorCode::kProtocol, peer() + ": agent returned non-increasing OID " +
-                                                  format_oid(vb.oid) + " after " +
-                                                  format_oid(cur));
+                                                  format_oid(vb.oid) + " after " + format_oid(cur));
         }
         cur = vb.oid;
         rows.push_back(std::move(vb));
@@ -256,8 +288,9 @@ class NetSnmpSession final : public SnmpSession {
       if (resp) snmp_free_pdu(resp);
       if (is_auth_error(liberr)) {
         ++counters_.auth_failures;
-        return Status(ErrorCode::kAuthFailed,
-                      peer() + ": SNMPv3 " + text + " (check user, auth/priv protocol and passwords)");
+        return Status(
+            ErrorCode::kAuthFailed,
+            peer() + ": SNMPv3 " + text + " (check user, auth/priv protocol and passwords)");
       }
       if (liberr == SNMPERR_TIMEOUT) {  // v3 engine ID discovery got no answer
         ++counters_.timeouts;
@@ -283,7 +316,8 @@ class NetSnmpSession final : public SnmpSession {
     for (netsnmp_variable_list* v = resp->variables; v; v = v->next_variable) {
       VarBind vb;
       vb.oid.reserve(v->name_length);
-      for (size_t i = 0; i < v->name_length; ++i) vb.oid.push_back(static_cast<uint32_t>(v->name[i]));
+      for (size_t i = 0; i < v->name_length; ++i)
+        vb.oid.push_back(static_cast<uint32_t>(v->name[i]));
       vb.value = convert_value(v);
       out->push_back(std::move(vb));
       ++counters_.varbinds;
@@ -320,10 +354,12 @@ Result<std::unique_ptr<SnmpSession>> open_net_snmp_session(const SessionConfig& 
       return Status(ErrorCode::kInvalidArgument, "SNMPv3 privacy requires an auth protocol");
     }
     if (cfg.auth != AuthProtocol::kNone && cfg.auth_pass.size() < 8) {
-      return Status(ErrorCode::kInvalidArgument, "SNMPv3 auth password must be at least 8 characters");
+      return Status(ErrorCode::kInvalidArgument,
+                    "SNMPv3 auth password must be at least 8 characters");
     }
     if (cfg.priv != PrivProtocol::kNone && cfg.priv_pass.size() < 8) {
-      return Status(ErrorCode::kInvalidArgument, "SNMPv3 priv password must be at least 8 characters");
+      return Status(ErrorCode::kInvalidArgument,
+                    "SNMPv3 priv password must be at least 8 characters");
     }
   }
   init_library_once();
@@ -331,8 +367,8 @@ Result<std::unique_ptr<SnmpSession>> open_net_snmp_session(const SessionConfig& 
   netsnmp_session s;
   snmp_sess_init(&s);
   bool v6 = cfg.host.find(':') != std::string::npos;
-  std::string peername = (v6 ? "udp6:[" + cfg.host + "]" : "udp:" + cfg.host) + ":" +
-                         std::to_string(cfg.port);
+  std::string peername =
+      (v6 ? "udp6:[" + cfg.host + "]" : "udp:" + cfg.host) + ":" + std::to_string(cfg.port);
   s.peername = peername.data();
   s.timeout = static_cast<long>(cfg.timeout.count()) * 1000;
   s.retries = cfg.retries;
@@ -409,7 +445,8 @@ Result<std::unique_ptr<SnmpSession>> open_net_snmp_session(const SessionConfig& 
       return Status(ErrorCode::kTimeout, cfg.peer() + ": no response to SNMPv3 engine ID " +
                                              "discovery (device unreachable or SNMP disabled)");
     }
-    if (is_auth_error(open_liberr)) return Status(ErrorCode::kAuthFailed, cfg.peer() + ": " + open_error);
+    if (is_auth_error(open_liberr))
+      return Status(ErrorCode::kAuthFailed, cfg.peer() + ": " + open_error);
     return Status(ErrorCode::kInternal, cfg.peer() + ": " + open_error);
   }
   return std::unique_ptr<SnmpSession>(new NetSnmpSession(cfg, handle));

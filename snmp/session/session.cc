@@ -26,25 +26,39 @@ class SystemClock final : public Clock {
 
 bool parse_auth_protocol(const std::string& name, AuthProtocol* out) {
   std::string n = normalize(name);
-  if (n == "NONE" || n.empty()) *out = AuthProtocol::kNone;
-  else if (n == "MD5") *out = AuthProtocol::kMd5;
-  else if (n == "SHA" || n == "SHA1") *out = AuthProtocol::kSha1;
-  else if (n == "SHA224") *out = AuthProtocol::kSha224;
-  else if (n == "SHA256") *out = AuthProtocol::kSha256;
-  else if (n == "SHA384") *out = AuthProtocol::kSha384;
-  else if (n == "SHA512") *out = AuthProtocol::kSha512;
-  else return false;
+  if (n == "NONE" || n.empty())
+    *out = AuthProtocol::kNone;
+  else if (n == "MD5")
+    *out = AuthProtocol::kMd5;
+  else if (n == "SHA" || n == "SHA1")
+    *out = AuthProtocol::kSha1;
+  else if (n == "SHA224")
+    *out = AuthProtocol::kSha224;
+  else if (n == "SHA256")
+    *out = AuthProtocol::kSha256;
+  else if (n == "SHA384")
+    *out = AuthProtocol::kSha384;
+  else if (n == "SHA512")
+    *out = AuthProtocol::kSha512;
+  else
+    return false;
   return true;
 }
 
 bool parse_priv_protocol(const std::string& name, PrivProtocol* out) {
   std::string n = normalize(name);
-  if (n == "NONE" || n.empty()) *out = PrivProtocol::kNone;
-  else if (n == "DES") *out = PrivProtocol::kDes;
-  else if (n == "AES" || n == "AES128") *out = PrivProtocol::kAes128;
-  else if (n == "AES192") *out = PrivProtocol::kAes192;
-  else if (n == "AES256") *out = PrivProtocol::kAes256;
-  else return false;
+  if (n == "NONE" || n.empty())
+    *out = PrivProtocol::kNone;
+  else if (n == "DES")
+    *out = PrivProtocol::kDes;
+  else if (n == "AES" || n == "AES128")
+    *out = PrivProtocol::kAes128;
+  else if (n == "AES192")
+    *out = PrivProtocol::kAes192;
+  else if (n == "AES256")
+    *out = PrivProtocol::kAes256;
+  else
+    return false;
   return true;
 }
 
@@ -94,7 +108,10 @@ Clock& Clock::system() {
 }
 
 RateLimiter::RateLimiter(double rate, double burst, Clock& clock)
-    : rate_(rate), burst_(std::max(1.0, burst)), tokens_(std::max(1.0, burst)), clock_(clock),
+    : rate_(rate),
+      burst_(std::max(1.0, burst)),
+      tokens_(std::max(1.0, burst)),
+      clock_(clock),
       last_(clock.now()) {}
 
 bool RateLimiter::acquire() {
@@ -107,8 +124,8 @@ bool RateLimiter::acquire() {
     return false;
   }
   double wait_s = (1.0 - tokens_) / rate_;
-  clock_.sleep_for(std::chrono::duration_cast<std::chrono::nanoseconds>(
-      std::chrono::duration<double>(wait_s)));
+  clock_.sleep_for(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(wait_s)));
   last_ = clock_.now();
   tokens_ = 0;
   return true;

@@ -22,16 +22,16 @@ bool parse_auth_protocol(const std::string& name, AuthProtocol* out);
 bool parse_priv_protocol(const std::string& name, PrivProtocol* out);
 
 struct SessionConfig {
-  std::string host;        // IPv4/IPv6 literal or name
+  std::string host;  // IPv4/IPv6 literal or name
   uint16_t port = 161;
   SnmpVersion version = SnmpVersion::kV2c;
-  std::string community;   // v2c; never logged
-  std::string user;        // v3 securityName
+  std::string community;  // v2c; never logged
+  std::string user;       // v3 securityName
   AuthProtocol auth = AuthProtocol::kNone;
-  std::string auth_pass;   // never logged
+  std::string auth_pass;  // never logged
   PrivProtocol priv = PrivProtocol::kNone;
-  std::string priv_pass;   // never logged
-  std::string context;     // v3 contextName (empty = default)
+  std::string priv_pass;                    // never logged
+  std::string context;                      // v3 contextName (empty = default)
   std::chrono::milliseconds timeout{2000};  // per request attempt
   int retries = 1;                          // extra attempts after the first, per request
   int max_repetitions = 25;                 // GETBULK; 0 = walk with GETNEXT
@@ -47,15 +47,15 @@ bool parse_address(const std::string& text, std::string* host, uint16_t* port);
 
 // Per-session counters (exported by the poller later; asserted in tests).
 struct SessionCounters {
-  uint64_t requests = 0;          // PDUs handed to the transport (each retry counted by net-snmp)
-  uint64_t responses = 0;         // answered PDUs
-  uint64_t timeouts = 0;          // requests that got no answer after all retries
-  uint64_t auth_failures = 0;     // v3 reports: wrong digest / unknown user / decryption
-  uint64_t agent_errors = 0;      // error-status != noError
-  uint64_t varbinds = 0;          // varbinds received
-  uint64_t bulk_reductions = 0;   // max-repetitions halved after timeout/tooBig
-  uint64_t non_increasing = 0;    // walks stopped because the agent went backwards
-  uint64_t rate_limited_waits = 0;// times the rate limiter made us wait
+  uint64_t requests = 0;            // PDUs handed to the transport (each retry counted by net-snmp)
+  uint64_t responses = 0;           // answered PDUs
+  uint64_t timeouts = 0;            // requests that got no answer after all retries
+  uint64_t auth_failures = 0;       // v3 reports: wrong digest / unknown user / decryption
+  uint64_t agent_errors = 0;        // error-status != noError
+  uint64_t varbinds = 0;            // varbinds received
+  uint64_t bulk_reductions = 0;     // max-repetitions halved after timeout/tooBig
+  uint64_t non_increasing = 0;      // walks stopped because the agent went backwards
+  uint64_t rate_limited_waits = 0;  // times the rate limiter made us wait
 };
 
 class SnmpSession {

@@ -8,13 +8,20 @@ namespace cg::snmp {
 
 const char* error_code_name(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kOk: return "ok";
-    case ErrorCode::kInvalidArgument: return "invalid argument";
-    case ErrorCode::kTimeout: return "timeout";
-    case ErrorCode::kAuthFailed: return "authentication failed";
-    case ErrorCode::kAgentError: return "agent error";
-    case ErrorCode::kProtocol: return "protocol error";
-    case ErrorCode::kInternal: return "internal error";
+    case ErrorCode::kOk:
+      return "ok";
+    case ErrorCode::kInvalidArgument:
+      return "invalid argument";
+    case ErrorCode::kTimeout:
+      return "timeout";
+    case ErrorCode::kAuthFailed:
+      return "authentication failed";
+    case ErrorCode::kAgentError:
+      return "agent error";
+    case ErrorCode::kProtocol:
+      return "protocol error";
+    case ErrorCode::kInternal:
+      return "internal error";
   }
   return "unknown";
 }
@@ -75,19 +82,32 @@ Oid oid_concat(const Oid& a, const Oid& b) {
 
 const char* value_type_name(ValueType type) {
   switch (type) {
-    case ValueType::kNull: return "Null";
-    case ValueType::kInteger: return "INTEGER";
-    case ValueType::kOctetString: return "OCTET STRING";
-    case ValueType::kOid: return "OBJECT IDENTIFIER";
-    case ValueType::kIpAddress: return "IpAddress";
-    case ValueType::kCounter32: return "Counter32";
-    case ValueType::kGauge32: return "Gauge32";
-    case ValueType::kTimeTicks: return "TimeTicks";
-    case ValueType::kOpaque: return "Opaque";
-    case ValueType::kCounter64: return "Counter64";
-    case ValueType::kNoSuchObject: return "noSuchObject";
-    case ValueType::kNoSuchInstance: return "noSuchInstance";
-    case ValueType::kEndOfMibView: return "endOfMibView";
+    case ValueType::kNull:
+      return "Null";
+    case ValueType::kInteger:
+      return "INTEGER";
+    case ValueType::kOctetString:
+      return "OCTET STRING";
+    case ValueType::kOid:
+      return "OBJECT IDENTIFIER";
+    case ValueType::kIpAddress:
+      return "IpAddress";
+    case ValueType::kCounter32:
+      return "Counter32";
+    case ValueType::kGauge32:
+      return "Gauge32";
+    case ValueType::kTimeTicks:
+      return "TimeTicks";
+    case ValueType::kOpaque:
+      return "Opaque";
+    case ValueType::kCounter64:
+      return "Counter64";
+    case ValueType::kNoSuchObject:
+      return "noSuchObject";
+    case ValueType::kNoSuchInstance:
+      return "noSuchInstance";
+    case ValueType::kEndOfMibView:
+      return "endOfMibView";
   }
   return "?";
 }

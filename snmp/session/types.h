@@ -27,7 +27,7 @@ enum class ValueType : uint8_t {
   kOid,          // OBJECT IDENTIFIER
   kIpAddress,    // 4 raw bytes in `bytes`
   kCounter32,
-  kGauge32,      // also Unsigned32
+  kGauge32,  // also Unsigned32
   kTimeTicks,
   kOpaque,
   kCounter64,
@@ -40,10 +40,10 @@ const char* value_type_name(ValueType type);
 
 struct Value {
   ValueType type = ValueType::kNull;
-  int64_t integer = 0;    // kInteger (signed)
+  int64_t integer = 0;     // kInteger (signed)
   uint64_t unsigned_ = 0;  // kCounter32, kGauge32, kTimeTicks, kCounter64
-  std::string bytes;      // kOctetString, kIpAddress, kOpaque
-  Oid oid;                // kOid
+  std::string bytes;       // kOctetString, kIpAddress, kOpaque
+  Oid oid;                 // kOid
 
   bool is_exception() const {
     return type == ValueType::kNoSuchObject || type == ValueType::kNoSuchInstance ||

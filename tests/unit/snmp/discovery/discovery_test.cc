@@ -1,10 +1,11 @@
+#include "snmp/discovery/discovery.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
-#include "snmp/discovery/discovery.h"
 #include "snmp/session/fake_session.h"
 
 namespace cg::snmp {
@@ -69,9 +70,9 @@ TEST(Discovery, SystemAndInterfaces) {
   EXPECT_EQ(c.oper_status, "lowerLayerDown");
   EXPECT_FALSE(c.type);
   // Everything else is reported as not provided, and tables that were not asked are not.
-  for (const char* m : {"lldpLocPortTable", "lldpRemTable", "cdpCacheTable", "dot1qTpFdbTable",
-                        "dot1dTpFdbTable", "dot1dBasePortTable", "ipNetToPhysicalTable",
-                        "ipNetToMediaTable"}) {
+  for (const char* m :
+       {"lldpLocPortTable", "lldpRemTable", "cdpCacheTable", "dot1qTpFdbTable", "dot1dTpFdbTable",
+        "dot1dBasePortTable", "ipNetToPhysicalTable", "ipNetToMediaTable"}) {
     EXPECT_TRUE(has(d.missing, m)) << m;
   }
   EXPECT_FALSE(has(d.missing, "ifTable"));
@@ -178,7 +179,7 @@ TEST(Discovery, Cdp) {
   EXPECT_EQ(d.neighbors[0].remote_name, "ap-1.example");
   EXPECT_EQ(d.neighbors[0].remote_port, "GigabitEthernet0");
   EXPECT_EQ(d.neighbors[0].remote_address, "172.27.49.84");
-  EXPECT_EQ(d.neighbors[1].local_port, std::nullopt);  // ifIndex 77 unknown
+  EXPECT_EQ(d.neighbors[1].local_port, std::nullopt);      // ifIndex 77 unknown
   EXPECT_EQ(d.neighbors[1].remote_address, std::nullopt);  // 3-byte address
   EXPECT_EQ(d.skipped["cdpCacheAddress.bad_value"], 1u);
 }
@@ -225,8 +226,8 @@ TEST(Discovery, FdbJunosFilteringDatabaseIds) {
       "1.3.6.1.4.1.2636.3.48.1.3.1.1.3.4|2|23\n");
   auto d = run(s);
   ASSERT_EQ(d.fdb.size(), 3u);
-  EXPECT_EQ(d.fdb[0].vlan, 10u);  // plain: FDB id = VLAN
-  EXPECT_EQ(d.fdb[1].vlan, 23u);  // 4 << 16 -> jnxL2aldVlanTag[4]
+  EXPECT_EQ(d.fdb[0].vlan, 10u);           // plain: FDB id = VLAN
+  EXPECT_EQ(d.fdb[1].vlan, 23u);           // 4 << 16 -> jnxL2aldVlanTag[4]
   EXPECT_EQ(d.fdb[2].vlan, std::nullopt);  // 5 << 16: no tag known
   EXPECT_EQ(d.skipped["fdb.vlan_unknown"], 1u);
 }
@@ -294,13 +295,14 @@ TEST(Discovery, DeviceGoingQuietStopsTheProbe) {
 }
 
 TEST(Discovery, JsonShapeIsExact) {
-  auto s = fake("1.0.8802.1.1.2.1.4.1.1.9.0.12.1|4|peer\n"
-                "1.3.6.1.2.1.17.4.3.1.2.0.17.34.51.68.99|2|12\n");
+  auto s = fake(
+      "1.0.8802.1.1.2.1.4.1.1.9.0.12.1|4|peer\n"
+      "1.3.6.1.2.1.17.4.3.1.2.0.17.34.51.68.99|2|12\n");
   auto j = to_json(run(s));
   std::vector<std::string> keys;
   for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
-  EXPECT_EQ(keys, (std::vector<std::string>{"fdb", "interfaces", "missing", "neighbors",
-                                            "system"}));
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"fdb", "interfaces", "missing", "neighbors", "system"}));
   EXPECT_EQ(j["system"].size(), 3u);
   EXPECT_EQ(j["interfaces"][0].size(), 6u);
   EXPECT_TRUE(j["interfaces"][0].contains("speed_mbps"));
@@ -309,8 +311,8 @@ TEST(Discovery, JsonShapeIsExact) {
   EXPECT_EQ(j["neighbors"][0]["local_port"], "Serial0");
   EXPECT_EQ(j["neighbors"][0]["remote_address"], nullptr);
   EXPECT_EQ(j["neighbors"][0].size(), 5u);
-  EXPECT_EQ(j["fdb"][0], (nlohmann::json{{"mac", "00:11:22:33:44:63"}, {"vlan", nullptr},
-                                         {"port", "Serial0"}}));
+  EXPECT_EQ(j["fdb"][0],
+            (nlohmann::json{{"mac", "00:11:22:33:44:63"}, {"vlan", nullptr}, {"port", "Serial0"}}));
   EXPECT_TRUE(j["missing"].is_array());
   EXPECT_NO_THROW(j.dump());
 }

@@ -1,14 +1,21 @@
+#include "snmp/mibs/rows.h"
+
 #include <gtest/gtest.h>
 
 #include "snmp/mibs/oids.h"
-#include "snmp/mibs/rows.h"
 
 namespace cg::snmp::mibs {
 namespace {
 
-Value str(std::string s) { return Value::make_bytes(ValueType::kOctetString, std::move(s)); }
-Value num(int64_t v) { return Value::make_integer(v); }
-Value gauge(uint64_t v) { return Value::make_unsigned(ValueType::kGauge32, v); }
+Value str(std::string s) {
+  return Value::make_bytes(ValueType::kOctetString, std::move(s));
+}
+Value num(int64_t v) {
+  return Value::make_integer(v);
+}
+Value gauge(uint64_t v) {
+  return Value::make_unsigned(ValueType::kGauge32, v);
+}
 
 TEST(Display, Strings) {
   EXPECT_EQ(display_string("GigabitEthernet0/0/1"), "GigabitEthernet0/0/1");
@@ -58,8 +65,8 @@ TEST(ToColumn, DropsExceptionsAndForeignOids) {
 TEST(IfRows, DecodesAndCountsMalformed) {
   IfColumns c;
   c.descr = {{{1}, str("Gi0/1")}, {{2}, num(7)}, {{0}, str("zero index")}, {{3, 1}, str("x")}};
-  c.speed = {{{1}, gauge(1000000000)}, {{2}, Value::make_unsigned(ValueType::kCounter64,
-                                                                    1ULL << 40)}};
+  c.speed = {{{1}, gauge(1000000000)},
+             {{2}, Value::make_unsigned(ValueType::kCounter64, 1ULL << 40)}};
   c.high_speed = {{{1}, gauge(1000)}};
   c.oper_status = {{{1}, num(1)}, {{2}, num(9)}};
   c.type = {{{1}, num(6)}, {{2}, str("ethernet")}};
@@ -84,9 +91,9 @@ TEST(IfRows, DecodesAndCountsMalformed) {
 
 TEST(Lldp, IndexShapes) {
   LldpRemColumns c;
-  c.sys_name = {{{0, 5, 1}, str("std")},     // timeMark.localPort.index
-                {{18, 1}, str("tplink")},    // localPort.index (JetStream)
-                {{7}, str("mikrotik")},      // index only (MikroTik)
+  c.sys_name = {{{0, 5, 1}, str("std")},      // timeMark.localPort.index
+                {{18, 1}, str("tplink")},     // localPort.index (JetStream)
+                {{7}, str("mikrotik")},       // index only (MikroTik)
                 {{0, 1, 2, 3}, str("bad")}};  // four parts: skipped
   DecodeStats st;
   auto r = decode_lldp_remotes(c, st);
@@ -101,11 +108,11 @@ TEST(Lldp, IndexShapes) {
 
 TEST(Lldp, ManagementAddresses) {
   std::vector<Oid> keys = {{0, 5, 1}, {7}};
-  Column c = {{{0, 5, 1, 1, 4, 10, 0, 0, 1}, num(2)},        // ipv4 for 0.5.1
-              {{7, 1, 4, 192, 168, 1, 1}, num(2)},           // ipv4 for one-part key 7
-              {{0, 5, 1, 1, 5, 10, 0, 0, 1}, num(2)},        // length says 5, 4 bytes follow
-              {{0, 5, 1, 1, 4, 10, 0, 0, 300}, num(2)},      // byte > 255
-              {{9, 9, 9, 1, 4, 1, 2, 3, 4}, num(2)}};        // unknown remote
+  Column c = {{{0, 5, 1, 1, 4, 10, 0, 0, 1}, num(2)},    // ipv4 for 0.5.1
+              {{7, 1, 4, 192, 168, 1, 1}, num(2)},       // ipv4 for one-part key 7
+              {{0, 5, 1, 1, 5, 10, 0, 0, 1}, num(2)},    // length says 5, 4 bytes follow
+              {{0, 5, 1, 1, 4, 10, 0, 0, 300}, num(2)},  // byte > 255
+              {{9, 9, 9, 1, 4, 1, 2, 3, 4}, num(2)}};    // unknown remote
   DecodeStats st;
   auto a = decode_lldp_man_addrs(c, keys, st);
   ASSERT_EQ(a.size(), 2u);
@@ -171,8 +178,7 @@ TEST(Fdb, MapsAndVlans) {
   ASSERT_EQ(bp.size(), 1u);
   EXPECT_EQ(bp[1], 49153u);
   EXPECT_EQ(st.skipped["dot1dBasePortTable.bad_value"], 2u);
-  auto v = decode_vlan_fdb_ids({{{0, 10}, gauge(10)}, {{0, 5000}, gauge(1)}, {{10}, gauge(1)}},
-                               st);
+  auto v = decode_vlan_fdb_ids({{{0, 10}, gauge(10)}, {{0, 5000}, gauge(1)}, {{10}, gauge(1)}}, st);
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(st.skipped["dot1qVlanCurrentTable.bad_index"], 2u);
 }
@@ -180,10 +186,9 @@ TEST(Fdb, MapsAndVlans) {
 TEST(Arp, Decode) {
   std::string mac("\x00\x11\x22\x33\x44\x55", 6);
   DecodeStats st;
-  auto m = decode_ip_net_to_media({{{3, 10, 0, 0, 1}, str(mac)},
-                                   {{3, 10, 0, 0}, str(mac)},
-                                   {{3, 10, 0, 0, 2}, str("short")}},
-                                  {{{3, 10, 0, 0, 1}, num(3)}}, st);
+  auto m = decode_ip_net_to_media(
+      {{{3, 10, 0, 0, 1}, str(mac)}, {{3, 10, 0, 0}, str(mac)}, {{3, 10, 0, 0, 2}, str("short")}},
+      {{{3, 10, 0, 0, 1}, num(3)}}, st);
   ASSERT_EQ(m.size(), 1u);
   EXPECT_EQ(m[0].ip, "10.0.0.1");
   EXPECT_EQ(m[0].type, 3);

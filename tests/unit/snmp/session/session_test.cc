@@ -1,6 +1,7 @@
-#include <gtest/gtest.h>
+#include "snmp/session/session.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,7 +12,6 @@
 
 #include "snmp/session/concurrency.h"
 #include "snmp/session/fake_session.h"
-#include "snmp/session/session.h"
 
 namespace cg::snmp {
 namespace {
@@ -44,8 +44,8 @@ TEST(Address, Parse) {
   ASSERT_TRUE(parse_address("fe80::1", &h, &p));
   EXPECT_EQ(h, "fe80::1");
   EXPECT_EQ(p, 161);
-  for (const char* bad : {"", ":161", "host:0", "host:65536", "host:x", "a b", "[::1", "[::1]x",
-                          "h;rm"}) {
+  for (const char* bad :
+       {"", ":161", "host:0", "host:65536", "host:x", "a b", "[::1", "[::1]x", "h;rm"}) {
     EXPECT_FALSE(parse_address(bad, &h, &p)) << bad;
   }
 }
@@ -141,15 +141,17 @@ TEST(Snmprec, ParsesTypesAndCountsBadLines) {
   EXPECT_EQ(bad, 6u);
   ASSERT_EQ(tree.size(), 7u);
   EXPECT_EQ(tree.at(*parse_oid("1.3.6.1.2.1.2.2.1.2.1")).bytes, "Gi1");
-  EXPECT_EQ(tree.at(*parse_oid("1.3.6.1.2.1.4.20.1.1.10.0.0.1")).bytes, std::string("\x0a\0\0\x01", 4));
+  EXPECT_EQ(tree.at(*parse_oid("1.3.6.1.2.1.4.20.1.1.10.0.0.1")).bytes,
+            std::string("\x0a\0\0\x01", 4));
   EXPECT_EQ(tree.at(*parse_oid("1.3.6.1.2.1.31.1.1.1.6.1")).unsigned_, UINT64_MAX);
   EXPECT_EQ(tree.at(*parse_oid("1.3.6.1.2.1.2.2.1.8.1")).integer, -1);
 }
 
 TEST(FakeSession, WalkAndGetSemantics) {
-  FakeSession s(parse_snmprec("1.3.6.1.2.1.1.5.0|4|sw\n1.3.6.1.2.1.2.2.1.2.1|4|a\n"
-                              "1.3.6.1.2.1.2.2.1.2.2|4|b\n1.3.6.1.2.1.2.2.1.3.1|2|6\n",
-                              nullptr));
+  FakeSession s(
+      parse_snmprec("1.3.6.1.2.1.1.5.0|4|sw\n1.3.6.1.2.1.2.2.1.2.1|4|a\n"
+                    "1.3.6.1.2.1.2.2.1.2.2|4|b\n1.3.6.1.2.1.2.2.1.3.1|2|6\n",
+                    nullptr));
   auto w = s.walk({1, 3, 6, 1, 2, 1, 2, 2, 1, 2});
   ASSERT_TRUE(w.ok());
   ASSERT_EQ(w->size(), 2u);
