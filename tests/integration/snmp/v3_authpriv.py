@@ -44,12 +44,24 @@ def free_udp_port():
     return port
 
 
-def cgctl(port, *args, json_out=True):
+def ipv6_loopback_port():
+    try:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.bind(('::1', 0))
+        port = s.getsockname()[1]
+        s.close()
+        return port
+    except OSError:
+        return None
+
+
+def cgctl(port, *args, json_out=True, address=None, env=None):
     cmd = [CGCTL] + (['-o', 'json'] if json_out else []) + [
-        'topology', 'probe', '127.0.0.1:%d' % port, '--timeout', str(TIMEOUT_S),
+        'topology', 'probe', address or '127.0.0.1:%d' % port, '--timeout', str(TIMEOUT_S),
         '--retries', str(RETRIES)] + list(args)
     t0 = time.time()
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, **(env or {})))
     return r, time.time() - t0
 
 
@@ -88,8 +100,10 @@ def main():
         f.write('rocommunity %s 127.0.0.1\n' % COMMUNITY)
         f.write('sysName cg-v3-lab\nsysLocation campusguard test\n')
     env = dict(os.environ, SNMP_PERSISTENT_DIR=os.path.join(tmp, 'persist'), MIBS='')
-    proc = subprocess.Popen(['snmpd', '-f', '-C', '-c', conf, '-Lf', os.path.join(tmp, 'log'),
-                             'udp:127.0.0.1:%d' % port], env=env, start_new_session=True)
+    port6 = ipv6_loopback_port()
+    endpoints = ['udp:127.0.0.1:%d' % port] + (['udp6:[::1]:%d' % port6] if port6 else [])
+    proc = subprocess.Popen(['snmpd', '-f', '-C', '-c', conf, '-Lf', os.path.join(tmp, 'log')]
+                            + endpoints, env=env, start_new_session=True)
     try:
         ready = False
         for _ in range(50):
@@ -130,6 +144,18 @@ def main():
         check(r.returncode == 0, 'SHA-512/AES-256: exit 0 (got %d: %s)' % (r.returncode,
                                                                           r.stderr.strip()))
         no_secrets(r, 'SHA-512/AES-256')
+
+        # 2b. Secrets from the environment (kept out of `ps`), over IPv6 loopback if present.
+        r, dt = cgctl(port, '--user', USER, '--auth-proto', 'SHA-256', '--priv-proto', 'AES',
+                      env={'CG_SNMP_AUTH_PASS': AUTH, 'CG_SNMP_PRIV_PASS': PRIV})
+        check(r.returncode == 0, 'v3 with passwords from CG_SNMP_AUTH_PASS / CG_SNMP_PRIV_PASS')
+        if port6:
+            r, dt = cgctl(port, '--user', USER, '--auth-proto', 'SHA-256', '--auth-pass', AUTH,
+                          '--priv-proto', 'AES', '--priv-pass', PRIV, address='[::1]:%d' % port6)
+            check(r.returncode == 0 and json.loads(r.stdout)['system']['name'] == 'cg-v3-lab',
+                  'v3 over IPv6 loopback [::1]:%d (%s)' % (port6, r.stderr.strip()))
+        else:
+            print('note: no IPv6 loopback on this machine; IPv6 transport not checked')
 
         # 3. Wrong auth password: the agent reports usmStatsWrongDigests at once.
         before = usm_counter(port, USM_WRONG_DIGESTS)
