@@ -135,6 +135,21 @@ Result<DeviceDiscovery> discover_device(SnmpSession& session, const DiscoveryOpt
   p.table("dot1dBasePortTable", m::kDot1dBasePortEntry, {m::kDot1dBasePortIfIndex},
           {&base_port_col});
   auto base_port = m::decode_base_port_if_index(base_port_col, stats);
+  // TP-Link JetStream: dot1dBasePortTable is indexed by ifIndex (49153 -> 49153, ...) while
+  // dot1qTpFdbPort and lldpLocPortNum count ports 1..n. Only when the table has exactly that
+  // shape (every index equals its ifIndex, none in 1..n) is port p read as the p-th bridge port.
+  std::vector<uint32_t> ordinal_if;
+  {
+    bool by_if_index = !base_port.empty();
+    for (const auto& [port, if_index] : base_port)
+      by_if_index = by_if_index && port == if_index && port > base_port.size();
+    if (by_if_index)
+      for (const auto& [port, if_index] : base_port) ordinal_if.push_back(if_index);
+  }
+  auto by_ordinal = [&](uint32_t p) -> const Interface* {
+    if (p == 0 || p > ordinal_if.size()) return nullptr;
+    return ifs.find(ordinal_if[p - 1]);
+  };
 
   // 3. LLDP.
   m::LldpLocColumns locc;
@@ -211,6 +226,7 @@ Result<DeviceDiscovery> discover_device(SnmpSession& session, const DiscoveryOpt
         if (bp != base_port.end()) local = ifs.find(bp->second);
       }
       if (!local) local = ifs.find(lp);
+      if (!local && (local = by_ordinal(lp))) stats.skip("lldp.local_port_by_ordinal");
     } else if (r.key.size() == 1) {
       auto it = mtxr_if.find(r.key[0]);
       if (it != mtxr_if.end()) local = ifs.find(it->second);
@@ -323,6 +339,7 @@ Result<DeviceDiscovery> discover_device(SnmpSession& session, const DiscoveryOpt
       auto bp = base_port.find(r.port);
       if (bp != base_port.end()) itf = ifs.find(bp->second);
       if (!itf) itf = ifs.find(r.port);  // agents without dot1dBasePortTable use ifIndex
+      if (!itf && (itf = by_ordinal(r.port))) stats.skip("fdb.port_by_ordinal");
       if (itf) {
         e.port = itf->name;
         e.if_index = itf->index;

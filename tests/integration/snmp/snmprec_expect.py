@@ -226,6 +226,14 @@ def expect(rec, fdb=True):
         if len(idx) == 1 and valid_index(idx[0]) and v is not None and 0 < v <= MAX_INDEX:
             base_port[idx[0]] = v
 
+    # TP-Link: bridge-port table indexed by ifIndex, FDB / LLDP ports counted 1..n.
+    ordinal = []
+    if base_port and all(p == v and p > len(base_port) for p, v in base_port.items()):
+        ordinal = [base_port[p] for p in sorted(base_port)]
+
+    def by_ordinal(p):
+        return by_index.get(ordinal[p - 1]) if 1 <= p <= len(ordinal) else None
+
     # LLDP
     loc = {}
     for col, key in zip(table('lldpLocPortTable', LLDP_LOC_PORT, (2, 3, 4)),
@@ -295,6 +303,8 @@ def expect(rec, fdb=True):
                 local = by_index.get(base_port[lp])
             if local is None:
                 local = by_index.get(lp)
+            if local is None:
+                local = by_ordinal(lp)
         elif key[0] in mtxr:
             local = by_index.get(mtxr[key[0]])
         if local is None:
@@ -383,6 +393,8 @@ def expect(rec, fdb=True):
             itf = by_index.get(base_port[r['port']]) if r['port'] in base_port else None
             if itf is None:
                 itf = by_index.get(r['port'])
+            if itf is None:
+                itf = by_ordinal(r['port'])
             fdb_rows.append({'mac': r['mac'], 'vlan': vlan, 'port': itf['name'] if itf else None})
 
     # ARP tables: asked in this order; ipNetToMediaTable only when ipNetToPhysical gave nothing.

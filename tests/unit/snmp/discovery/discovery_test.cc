@@ -232,6 +232,36 @@ TEST(Discovery, FdbJunosFilteringDatabaseIds) {
   EXPECT_EQ(d.skipped["fdb.vlan_unknown"], 1u);
 }
 
+// TP-Link JetStream: bridge-port table indexed by ifIndex, FDB and LLDP count ports 1..n.
+TEST(Discovery, TplinkOrdinalPorts) {
+  auto s = fake(
+      "1.3.6.1.2.1.17.1.4.1.2.10|2|10\n"
+      "1.3.6.1.2.1.17.1.4.1.2.11|2|11\n"
+      "1.3.6.1.2.1.17.7.1.2.2.1.2.1.0.17.34.51.68.85|2|2\n"
+      "1.3.6.1.2.1.17.7.1.2.2.1.2.1.0.17.34.51.68.86|2|3\n"
+      "1.0.8802.1.1.2.1.4.1.1.9.1.1|4|peer\n");
+  auto d = run(s);
+  ASSERT_EQ(d.fdb.size(), 2u);
+  EXPECT_EQ(d.fdb[0].port, "GigabitEthernet0/0/2");  // 2nd bridge port = ifIndex 11
+  EXPECT_EQ(d.fdb[1].port, std::nullopt);            // there is no 3rd
+  ASSERT_EQ(d.neighbors.size(), 1u);
+  EXPECT_EQ(d.neighbors[0].local_port, "XGE0/0/1");
+  EXPECT_EQ(d.skipped["fdb.port_by_ordinal"], 1u);
+  EXPECT_EQ(d.skipped["lldp.local_port_by_ordinal"], 1u);
+}
+
+// The ordinal rule stays off when bridge ports are numbered normally (1 -> ifIndex 10).
+TEST(Discovery, NoOrdinalGuessOnNormalBridgePorts) {
+  auto s = fake(
+      "1.3.6.1.2.1.17.1.4.1.2.1|2|10\n"
+      "1.3.6.1.2.1.17.1.4.1.2.2|2|11\n"
+      "1.3.6.1.2.1.17.7.1.2.2.1.2.1.0.17.34.51.68.85|2|3\n");
+  auto d = run(s);
+  ASSERT_EQ(d.fdb.size(), 1u);
+  EXPECT_EQ(d.fdb[0].port, std::nullopt);
+  EXPECT_EQ(d.skipped["fdb.port_unmapped"], 1u);
+}
+
 TEST(Discovery, ArpPrefersIpNetToPhysical) {
   auto s = fake(
       "1.3.6.1.2.1.4.35.1.4.11.1.4.10.0.0.5|4x|001122334455\n"
