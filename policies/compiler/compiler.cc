@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
+#include <sstream>
+#include <yaml-cpp/eventhandler.h>
 
 #include "policies/compiler/names.h"
 #include "policies/compiler/policy.h"
@@ -225,6 +227,60 @@ size_t first_invalid_utf8(std::string_view t) {
   return std::string_view::npos;
 }
 
+// Records where a second YAML document with content starts.
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  int documents = 0;
+  bool found_second = false;
+  YAML::Mark second;
+  void OnDocumentStart(const YAML::Mark& m) override {
+    ++documents;
+    note(m);
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { note(m); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { note(m); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    note(m);
+  }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    note(m);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    note(m);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void note(const YAML::Mark& m) {
+    if (documents >= 2 && !found_second) {
+      found_second = true;
+      second = m;
+    }
+  }
+};
+
+bool has_second_document(std::string_view text, YAML::Mark& where) {
+  std::istringstream in{std::string(text)};
+  DocumentCounter counter;
+  try {
+    YAML::Parser parser(in);
+    for (int i = 0; i < 3 && !counter.found_second && parser.HandleNextDocument(counter); ++i) {
+    }
+  } catch (const YAML::Exception& e) {
+    if (counter.documents >= 2 && !counter.found_second) {
+      counter.found_second = true;
+      counter.second = e.mark;
+    }
+  }
+  where = counter.second;
+  return counter.found_second;
+}
+
 // yaml-cpp counts columns in bytes; editors (and people) count characters. Convert, so that
 // `name: 乌海市第一中学, timezone: X` points at X where an editor shows it.
 void to_character_columns(std::string_view text, std::vector<Diagnostic>& diags) {
@@ -272,7 +328,9 @@ class Compiler {
     }
     std::vector<YAML::Node> docs;
     try {
-      docs = YAML::LoadAll(std::string(text));
+      // YAML::LoadAll loops forever on some malformed input in yaml-cpp 0.7 (e.g. " ,", found
+      // by fuzz_policy_yaml); Load parses one document, and a bounded pass looks for a second.
+      docs.push_back(YAML::Load(std::string(text)));
     } catch (const YAML::Exception& e) {
       Diagnostic d;
       d.file = file_;
@@ -289,7 +347,14 @@ class Compiler {
     if (docs.empty() || docs[0].IsNull()) {
       error(YAML::Node(), "", "the policy is empty");
     } else {
-      if (docs.size() > 1) error(docs[1], "", "one policy per file: found a second YAML document");
+      if (YAML::Mark second; has_second_document(text, second)) {
+        Diagnostic d;
+        d.file = file_;
+        d.line = second.line + 1;
+        d.col = second.column + 1;
+        d.message = "one policy per file: found a second YAML document";
+        diags_.push_back(d);
+      }
       try {
         compile(docs[0], text);
       } catch (const YAML::Exception& e) {  // defensive: the checks above should prevent it

@@ -140,3 +140,20 @@ TEST(PolicyLoader, InvalidUtf8IsOneClearError) {
 
 }  // namespace
 }  // namespace cg::policy
+
+namespace cg::policy {
+namespace {
+using namespace cg::policy::testing;
+
+// yaml-cpp 0.7's LoadAll never returns on this input (found by fuzz_policy_yaml).
+TEST(PolicyLoader, MalformedInputThatHangsLoadAllTerminates) {
+  auto r = compile_policy(" ,", "h.yaml");
+  EXPECT_FALSE(r.ok());
+  EXPECT_FALSE(r.image);
+  const std::string text = header() + "rules: []\n---\n" + header();
+  auto two = compile_policy(text, "two.yaml");
+  EXPECT_TRUE(has_diag(two, at(text, "---"), "one policy per file")) << dump(two);
+}
+
+}  // namespace
+}  // namespace cg::policy
