@@ -3,11 +3,19 @@
 #include <arpa/inet.h>
 
 #include <cmath>
+#include <cstring>
 
 namespace cg::exporter {
 
-FlowRecord FlowRecord::from(const flow::FlowEntry& e) {
+FlowRecord FlowRecord::from(const flow::FlowEntry& e, const classify::Classifier* c) {
   FlowRecord r{};
+  if (c) {
+    r.classified = true;
+    r.cls = c->slot(e);
+    r.cls.state = nullptr;
+    const char* h = c->hostname(r.cls);
+    std::strncpy(r.hostname.data(), h, r.hostname.size() - 1);
+  }
   bool lo_first = e.initiator_is_lo();
   r.src_addr = lo_first ? e.key.lo_addr : e.key.hi_addr;
   r.dst_addr = lo_first ? e.key.hi_addr : e.key.lo_addr;
@@ -43,6 +51,14 @@ const char* proto_name(uint8_t proto) {
     case 17: return "UDP";
     case 1: return "ICMP";
     case 58: return "ICMPv6";
+    case 2: return "IGMP";
+    case 47: return "GRE";
+    case 50: return "ESP";
+    case 51: return "AH";
+    case 89: return "OSPF";
+    case 103: return "PIM";
+    case 112: return "VRRP";
+    case 132: return "SCTP";
     default: return "";
   }
 }
@@ -63,7 +79,7 @@ static double seconds(uint64_t ns) {
   return std::round(static_cast<double>(ns) / 1e3) / 1e6;  // microsecond precision
 }
 
-nlohmann::json to_json(const FlowRecord& r) {
+nlohmann::json to_json(const FlowRecord& r, const classify::Classifier* c) {
   nlohmann::json j;
   const char* name = proto_name(r.proto);
   if (*name) {
@@ -89,6 +105,14 @@ nlohmann::json to_json(const FlowRecord& r) {
   if (r.end_reason >= 0)
     j["end_reason"] = std::string(flow::end_reason_name(static_cast<flow::EndReason>(r.end_reason)));
   if (r.worker >= 0) j["worker"] = r.worker;
+  if (c && r.classified) {
+    auto n = c->names(r.cls);
+    j["app"] = n.app;
+    j["category"] = n.category;
+    if (r.hostname[0]) j["hostname"] = std::string(r.hostname.data());
+    j["risks"] = n.risks;
+    if (!r.cls.done()) j["classification"] = "inspecting";
+  }
   return j;
 }
 

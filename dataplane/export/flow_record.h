@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "dataplane/classify/classifier.h"
 #include "dataplane/flow/flow_table.h"
 
 namespace cg::exporter {
@@ -26,17 +27,24 @@ struct FlowRecord {
   uint64_t last_seen_ns;
   int8_t end_reason = -1;  // flow::EndReason, or -1 while the flow is live
   int16_t worker = -1;
+  bool classified = false;     // a classifier slot was read (names need its Classifier)
+  classify::FlowClass cls{};   // state pointer cleared; hostname copied below
+  std::array<char, 80> hostname{};
 
-  static FlowRecord from(const flow::FlowEntry& e);
+  // `c` may be null (classification off).
+  static FlowRecord from(const flow::FlowEntry& e, const classify::Classifier* c = nullptr);
 };
 
 std::string address_string(const std::array<uint8_t, 16>& a);
-// "TCP", "UDP", "ICMP", "ICMPv6", or empty for protocols reported by number.
+// "TCP", "UDP", "ICMP", "ICMPv6", "IGMP", "GRE", "ESP", "AH", "OSPF", "PIM", "VRRP", "SCTP",
+// or empty for protocols reported by number.
 const char* proto_name(uint8_t proto);
 std::string tcp_state_name(flow::TcpState s);
 
 // The report / socket form: proto, src_ip, src_port, dst_ip, dst_port, packets, bytes,
 // first_seen, last_seen (epoch seconds, microsecond precision) plus per-direction counts.
-nlohmann::json to_json(const FlowRecord& r);
+// With a classifier: also app (ndpiReader's master.app name), category, hostname (when one was
+// seen), risks (nDPI risk names).
+nlohmann::json to_json(const FlowRecord& r, const classify::Classifier* c = nullptr);
 
 }  // namespace cg::exporter

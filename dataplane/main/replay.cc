@@ -3,6 +3,7 @@
 #include <pcap/pcap.h>
 
 #include <chrono>
+#include <memory>
 #include <vector>
 
 #include "dataplane/export/flow_record.h"
@@ -28,10 +29,11 @@ bool link_type(int dlt, packet::LinkType* out) {
 }
 
 struct Collector {
+  const classify::Classifier* classifier = nullptr;
   std::vector<exporter::FlowRecord> ended;
   static void on_end(void* ctx, flow::FlowEntry& e, flow::EndReason why) {
     auto* self = static_cast<Collector*>(ctx);
-    auto r = exporter::FlowRecord::from(e);
+    auto r = exporter::FlowRecord::from(e, self->classifier);
     r.end_reason = static_cast<int8_t>(why);
     self->ended.push_back(r);
   }
@@ -58,8 +60,17 @@ ReplayResult run(const std::string& pcap_path, const runtime::DataplaneConfig& c
   }
 
   Collector collector;
-  pipeline::Pipeline pipe(pcfg, nullptr);
-  pipe.table().set_end_callback(&Collector::on_end, &collector);
+  std::unique_ptr<pipeline::Pipeline> owned;
+  try {
+    owned = std::make_unique<pipeline::Pipeline>(pcfg);
+  } catch (const std::exception& ex) {
+    res.error = ex.what();
+    pcap_close(pc);
+    return res;
+  }
+  pipeline::Pipeline& pipe = *owned;
+  collector.classifier = pipe.classifier();
+  pipe.set_end_callback(&Collector::on_end, &collector);
 
   // Frames are copied into a burst buffer: libpcap reuses its buffer on every next_ex call.
   constexpr uint32_t kBurst = 32;
@@ -116,6 +127,10 @@ ReplayResult run(const std::string& pcap_path, const runtime::DataplaneConfig& c
   for (size_t i = 0; i < flow::kTableCounterCount; ++i)
     counters[std::string(flow::table_counter_name(static_cast<flow::TableCounter>(i)))] =
         pipe.table().counters()[i];
+  if (const auto* c = pipe.classifier())
+    for (size_t i = 0; i < classify::kCounterCount; ++i)
+      counters[std::string(classify::counter_name(static_cast<classify::Counter>(i)))] =
+          c->counters()[i];
   counters["dropped"] = dropped;
   j["counters"] = counters;
   j["totals"] = {
@@ -131,7 +146,7 @@ ReplayResult run(const std::string& pcap_path, const runtime::DataplaneConfig& c
       {"wall_seconds", secs},
   };
   nlohmann::json flows = nlohmann::json::array();
-  for (const auto& r : collector.ended) flows.push_back(exporter::to_json(r));
+  for (const auto& r : collector.ended) flows.push_back(exporter::to_json(r, pipe.classifier()));
   j["flows"] = std::move(flows);
   if (!read_error.empty()) {
     j["read_error"] = read_error;  // a truncated capture: what was read is still reported

@@ -1,5 +1,7 @@
 #include "dataplane/pipeline/pipeline.h"
 
+#include <stdexcept>
+
 namespace cg::pipeline {
 namespace {
 constexpr std::string_view kCounterNames[kCounterCount] = {
@@ -33,8 +35,26 @@ bool FragmentPorts::recall(packet::Parsed* p, uint64_t now_ns) const {
   return true;
 }
 
-Pipeline::Pipeline(const PipelineConfig& cfg, const flow::ExtRegistry* ext)
-    : cfg_(cfg), table_(cfg.table, ext) {}
+std::unique_ptr<classify::Classifier> Pipeline::make_classifier(const PipelineConfig& cfg,
+                                                                 flow::ExtRegistry& ext) {
+  if (!cfg.classify) return nullptr;
+  std::string err;
+  auto c = classify::Classifier::create(cfg.classifier, &err);
+  if (!c) throw std::runtime_error(err);
+  if (!c->attach(ext)) throw std::runtime_error("flow extension area full (classify)");
+  return c;
+}
+
+Pipeline::Pipeline(const PipelineConfig& cfg)
+    : cfg_(cfg), classifier_(make_classifier(cfg, ext_)), table_(cfg.table, &ext_) {
+  table_.set_end_callback(&Pipeline::on_flow_end, this);
+}
+
+void Pipeline::on_flow_end(void* ctx, flow::FlowEntry& e, flow::EndReason why) {
+  auto* self = static_cast<Pipeline*>(ctx);
+  if (self->classifier_) self->classifier_->finish(e);
+  if (self->end_fn_) self->end_fn_(self->end_ctx_, e, why);
+}
 
 void Pipeline::process(const PacketRef* pkts, uint32_t n, Verdict* verdicts) {
   packet::Parsed parsed[kMaxBurst];
@@ -99,6 +119,10 @@ void Pipeline::process(const PacketRef* pkts, uint32_t n, Verdict* verdicts) {
     }
     if (e && is_new) e->first_seen_ns = e->last_seen_ns = now_ns;
     if (e) e = table_.account(e, src_lo[j], pkts[i].wire_len, parsed[i].tcp_flags, now_ns);
+    if (e && classifier_) {
+      uint32_t off = parsed[i].l3_offset;
+      classifier_->process(*e, pkts[i].data + off, pkts[i].len - off, now_ns);
+    }
     if (e == nullptr) {
       // Table full and configured not to evict: fail open or closed as configured.
       if (table_.on_full() == flow::OnFull::kDrop) {

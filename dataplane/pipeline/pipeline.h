@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <string_view>
 
+#include <memory>
+
+#include "dataplane/classify/classifier.h"
 #include "dataplane/flow/flow_table.h"
 #include "dataplane/packet/parser.h"
 
@@ -19,6 +22,8 @@ struct PipelineConfig {
   FrameAction non_ip = FrameAction::kForward;    // ARP, LLDP, STP, ... (a bridge passes them)
   FrameAction malformed = FrameAction::kDrop;    // every malformed frame is counted by reason
   packet::LinkType link = packet::LinkType::kEthernet;
+  bool classify = true;  // nDPI application identification
+  classify::ClassifierConfig classifier;
 };
 
 struct PacketRef {
@@ -76,7 +81,16 @@ class Pipeline {
  public:
   static constexpr uint32_t kMaxBurst = 64;
 
-  Pipeline(const PipelineConfig& cfg, const flow::ExtRegistry* ext);
+  // Builds the classifier (when enabled) and the flow table; throws std::runtime_error when nDPI
+  // cannot be initialised (bad data file): construction happens at init, never on a worker.
+  explicit Pipeline(const PipelineConfig& cfg);
+
+  // Called for every flow that leaves the table, after classification was finalised.
+  void set_end_callback(flow::FlowTable::EndFn fn, void* ctx) {
+    end_fn_ = fn;
+    end_ctx_ = ctx;
+  }
+  const classify::Classifier* classifier() const { return classifier_.get(); }
 
   // Judges n <= kMaxBurst packets; verdicts[i] says whether packet i leaves by the other port.
   void process(const PacketRef* pkts, uint32_t n, Verdict* verdicts);
@@ -92,8 +106,16 @@ class Pipeline {
  private:
   void inc(Counter c, uint64_t by = 1) { counters_[static_cast<size_t>(c)] += by; }
 
+  static void on_flow_end(void* ctx, flow::FlowEntry& e, flow::EndReason why);
+  static std::unique_ptr<classify::Classifier> make_classifier(const PipelineConfig& cfg,
+                                                              flow::ExtRegistry& ext);
+
   PipelineConfig cfg_;
+  flow::ExtRegistry ext_;
+  std::unique_ptr<classify::Classifier> classifier_;
   flow::FlowTable table_;
+  flow::FlowTable::EndFn end_fn_ = nullptr;
+  void* end_ctx_ = nullptr;
   FragmentPorts frags_;
   packet::Counters decode_;
   std::array<uint64_t, kCounterCount> counters_{};

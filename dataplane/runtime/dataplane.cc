@@ -87,7 +87,7 @@ void serve_query(Worker& w, FlowQuery* q) {
   q->cursor = w.pipe->table().visit(q->cursor, kQuerySlice, [&](const flow::FlowEntry& e) {
     ++q->live;
     if (q->by_addr && !(e.key.lo_addr == q->addr || e.key.hi_addr == q->addr)) return;
-    auto r = exporter::FlowRecord::from(e);
+    auto r = exporter::FlowRecord::from(e, w.pipe->classifier());
     r.worker = static_cast<int16_t>(w.id);
     if (q->out.size() < q->limit) {
       q->out.push_back(r);  // capacity reserved by the control thread: no allocation here
@@ -299,6 +299,10 @@ class Dataplane {
       for (size_t i = 0; i < flow::kTableCounterCount; ++i)
         add(c, std::string(flow::table_counter_name(static_cast<flow::TableCounter>(i))),
             rd(tc[i]));
+      if (const auto* cl = w->pipe->classifier())
+        for (size_t i = 0; i < classify::kCounterCount; ++i)
+          add(c, std::string(classify::counter_name(static_cast<classify::Counter>(i))),
+              rd(cl->counters()[i]));
       add(c, "drop_tx_full", rd(w->st.drop_tx_full[0]) + rd(w->st.drop_tx_full[1]));
       add(c, "busy_loops", rd(w->st.busy_loops));
       add(c, "idle_loops", rd(w->st.idle_loops));
@@ -376,7 +380,9 @@ class Dataplane {
     std::sort(all.begin(), all.end(), by_bytes_desc);
     if (all.size() > limit) all.resize(limit);
     nlohmann::json arr = nlohmann::json::array();
-    for (const auto& r : all) arr.push_back(exporter::to_json(r));
+    // Names come from worker 0's nDPI module: protocol tables are identical and read-only.
+    const classify::Classifier* names = workers_.empty() ? nullptr : workers_[0]->pipe->classifier();
+    for (const auto& r : all) arr.push_back(exporter::to_json(r, names));
     return {{"ok", true}, {"flows_active", live}, {"flows", arr}};
   }
 
@@ -452,7 +458,12 @@ class Dataplane {
       w->ports[1] = ports_[1].id;
       pipeline::PipelineConfig pcfg = cfg_.pipeline;
       pcfg.table.prefault = true;
-      w->pipe = std::make_unique<pipeline::Pipeline>(pcfg, nullptr);
+      try {
+        w->pipe = std::make_unique<pipeline::Pipeline>(pcfg);
+      } catch (const std::exception& ex) {
+        std::fprintf(stderr, "cg-dataplane: %s\n", ex.what());
+        return 1;
+      }
       w->tsc0 = tsc0;
       w->wall0_ns = wall0;
       w->ns_per_cycle = ns_per_cycle;

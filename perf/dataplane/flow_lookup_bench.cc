@@ -92,7 +92,8 @@ void BM_PipelineBurst32(benchmark::State& st) {
   cg::pipeline::PipelineConfig cfg;
   cfg.table.capacity = n + n / 4;
   cfg.table.prefault = true;
-  cg::pipeline::Pipeline pipe(cfg, nullptr);
+  cfg.classify = false;  // parse + flow only (the foundation's figure)
+  cg::pipeline::Pipeline pipe(cfg);
   constexpr uint32_t kFrames = 1 << 16;
   std::vector<std::array<uint8_t, 64>> frames(kFrames);
   std::mt19937 rng(7);

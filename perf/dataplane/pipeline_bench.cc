@@ -230,6 +230,7 @@ int main(int argc, char** argv) {
   cg::pipeline::PipelineConfig pcfg;
   pcfg.table.capacity = o.flows + o.flows / 4;
   pcfg.table.prefault = true;
+  pcfg.classify = false;  // parse + flow tracking: the foundation's figure
   uint64_t timeout = 3600ull * 1'000'000'000ull;
   pcfg.table.timeouts = {timeout, timeout, timeout, timeout, timeout, timeout, timeout};
 
@@ -240,7 +241,7 @@ int main(int argc, char** argv) {
   uint64_t flows_live = 0, flows_created = 0;
   for (int r = 0; r < o.runs; ++r) {
     for (bool use_pipeline : {false, true}) {
-      auto pipe = std::make_unique<cg::pipeline::Pipeline>(pcfg, nullptr);
+      auto pipe = std::make_unique<cg::pipeline::Pipeline>(pcfg);
       Job job{static_cast<uint16_t>(port), use_pipeline, o.flows, o.ring, pipe.get()};
       g_stop = false;
       rte_eal_remote_launch(worker, &job, wl);

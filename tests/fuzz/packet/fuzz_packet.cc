@@ -1,5 +1,5 @@
 // libFuzzer target for the untrusted-input path of the fast path: the parser and the pipeline
-// (flow keys, fragment tracking, flow table, TCP state) over a sequence of frames.
+// (flow keys, fragment tracking, flow table, TCP state, the nDPI adapter) over frame sequences.
 //
 // Input: byte 0 selects the link type; then frames as [u16 big-endian length][bytes]...; the
 // last frame takes whatever is left. Each frame advances the clock by 1 s so expiry runs too.
@@ -17,7 +17,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     pipeline::PipelineConfig cfg;
     cfg.table.capacity = 64;  // small: the full-table paths get exercised
     cfg.link = static_cast<packet::LinkType>(link);
-    pipes[link] = new pipeline::Pipeline(cfg, nullptr);
+    cfg.classifier.max_inspecting = 64;  // nDPI adapter included, with small pools
+    cfg.classifier.max_hostnames = 16;
+    pipes[link] = new pipeline::Pipeline(cfg);
   }
   pipeline::Pipeline& p = *pipes[link];
   static uint64_t now = 1'000'000'000ull;

@@ -11,9 +11,10 @@ using namespace cg::testing;
 
 struct Harness {
   Pipeline p;
-  explicit Harness(PipelineConfig c = {}) : p(with_small_table(c), nullptr) {}
+  explicit Harness(PipelineConfig c = {}) : p(with_small_table(c)) {}
   static PipelineConfig with_small_table(PipelineConfig c) {
     c.table.capacity = 1024;
+    c.classify = false;  // classification has its own tests
     return c;
   }
   std::vector<Verdict> send(const std::vector<Bytes>& frames, uint64_t ts = 1'000'000'000) {
@@ -79,8 +80,9 @@ TEST(Pipeline, FlowTableFullDropIsCountedAsADropReason) {
   Pipeline p([&] {
     auto x = c;
     x.table.capacity = 16;
+    x.classify = false;
     return x;
-  }(), nullptr);
+  }());
   std::vector<Bytes> frames;
   for (uint32_t i = 0; i < 20; ++i) frames.push_back(frame(eth(0x0800), ipv4(i, 99, 17, udp(1, 2))));
   std::vector<PacketRef> refs;
