@@ -12,6 +12,9 @@ add_library(cg::ndpi ALIAS PkgConfig::NDPI)
 pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)
 add_library(cg::pcap ALIAS PkgConfig::PCAP)
 
+pkg_check_modules(NETSNMP REQUIRED IMPORTED_TARGET netsnmp)
+add_library(cg::netsnmp ALIAS PkgConfig::NETSNMP)
+
 find_package(yaml-cpp REQUIRED)
 add_library(cg::yaml INTERFACE IMPORTED)
 target_link_libraries(cg::yaml INTERFACE yaml-cpp)
