@@ -33,10 +33,14 @@ static_assert(sizeof(FlowKey) == 40, "flow key must stay 5 words");
 // Builds the key of an IP packet. Later fragments (no L4 header) and protocols without ports
 // use port 0. Returns true when the packet's source is the key's `lo` end.
 inline bool make_key(const packet::Parsed& p, FlowKey* k) {
-  int c = std::memcmp(p.src.data(), p.dst.data(), 16);
+  // Any total order works for folding directions; compare the addresses as two native words
+  // (no byte-order swap, no memcmp call).
+  uint64_t s[2], d[2];
+  std::memcpy(s, p.src.data(), 16);
+  std::memcpy(d, p.dst.data(), 16);
   uint16_t sp = p.later_fragment ? 0 : p.src_port;
   uint16_t dp = p.later_fragment ? 0 : p.dst_port;
-  bool src_lo = c < 0 || (c == 0 && sp <= dp);
+  bool src_lo = s[1] != d[1] ? s[1] < d[1] : s[0] != d[0] ? s[0] < d[0] : sp <= dp;
   if (src_lo) {
     k->lo_addr = p.src;
     k->hi_addr = p.dst;
