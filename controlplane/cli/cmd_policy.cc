@@ -80,9 +80,9 @@ int run_compile(const PolicyArgs& a, const GlobalOptions& g) {
                 im.school_name.c_str(), im.timezone.name.c_str(), im.timezone.starts.size());
     std::printf("  %zu zones, %zu schedules, %zu app groups, %zu rules, default %s\n",
                 im.zones.size(), im.schedules.size(), im.apps.size(), im.rules.size(),
-                im.default_action == api::Action::kDeny ? "deny"
+                im.default_action == api::Action::kDeny  ? "deny"
                 : im.default_action == api::Action::kLog ? "log"
-                                                          : "allow");
+                                                         : "allow");
   }
   return 0;
 }
@@ -93,18 +93,19 @@ const CommandRegistrar kRegisterPolicy([](CLI::App& app, GlobalOptions& global) 
   auto args = std::make_shared<PolicyArgs>();
 
   auto* validate = policy->add_subcommand("validate", "check policy files; exit 1 on any error");
-  validate->add_option("files", args->files, "policy YAML files")->required()->check(
-      CLI::ExistingFile);
-  validate->add_option("--zoneinfo", args->zoneinfo, "tzdata directory (default TZDIR or "
-                                                      "/usr/share/zoneinfo)");
+  validate->add_option("files", args->files, "policy YAML files")
+      ->required()
+      ->check(CLI::ExistingFile);
+  validate->add_option("--zoneinfo", args->zoneinfo,
+                       "tzdata directory (default TZDIR or "
+                       "/usr/share/zoneinfo)");
   validate->add_flag("--no-warnings", args->quiet_warnings, "print errors only");
   validate->callback([args, &global] {
     if (int rc = run_validate(*args, global); rc != 0) throw CLI::RuntimeError(rc);
   });
 
   auto* compile = policy->add_subcommand("compile", "compile one policy and print the image");
-  compile->add_option("file", args->file, "policy YAML file")->required()->check(
-      CLI::ExistingFile);
+  compile->add_option("file", args->file, "policy YAML file")->required()->check(CLI::ExistingFile);
   compile->add_option("--generation", args->generation, "generation number for the image")
       ->capture_default_str();
   compile->add_option("--zoneinfo", args->zoneinfo, "tzdata directory");

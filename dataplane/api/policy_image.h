@@ -111,7 +111,7 @@ struct DayRange {  // inclusive, local civil days since 1970-01-01
 
 struct Schedule {
   std::string name;
-  uint8_t days_mask = 0x7f;  // bit 0 = Monday ... bit 6 = Sunday
+  uint8_t days_mask = 0x7f;         // bit 0 = Monday ... bit 6 = Sunday
   std::vector<TimeWindow> windows;  // empty = the whole day
   std::vector<DayRange> dates;      // empty = every day
   std::vector<DayRange> except_dates;
@@ -287,7 +287,7 @@ struct FlowFacts {
 inline constexpr int32_t kDefaultRule = -1;
 
 struct Verdict {
-  bool pending = false;       // a rule that needs the app could match: wait for nDPI
+  bool pending = false;         // a rule that needs the app could match: wait for nDPI
   int32_t rule = kDefaultRule;  // index into rules, or kDefaultRule
   Action action = Action::kAllow;
   bool tcp_reset = false;
@@ -324,14 +324,12 @@ inline bool in_ranges(const std::vector<U16Range>& rs, uint16_t v) noexcept {
 inline bool rule_l34_matches(const Rule& r, const FlowFacts& f, bool swapped) noexcept {
   const uint16_t za = swapped ? f.server_zone : f.client_zone;
   const uint16_t zb = swapped ? f.client_zone : f.server_zone;
-  if (!r.from_zones.empty() &&
-      !std::binary_search(r.from_zones.begin(), r.from_zones.end(), za))
+  if (!r.from_zones.empty() && !std::binary_search(r.from_zones.begin(), r.from_zones.end(), za))
     return false;
   if (!r.to_zones.empty() && !std::binary_search(r.to_zones.begin(), r.to_zones.end(), zb))
     return false;
-  if (!r.l4_protocols.empty() &&
-      std::find(r.l4_protocols.begin(), r.l4_protocols.end(), f.l4_protocol) ==
-          r.l4_protocols.end())
+  if (!r.l4_protocols.empty() && std::find(r.l4_protocols.begin(), r.l4_protocols.end(),
+                                           f.l4_protocol) == r.l4_protocols.end())
     return false;
   const uint16_t pa = swapped ? f.server_port : f.client_port;
   const uint16_t pb = swapped ? f.client_port : f.server_port;
@@ -365,13 +363,13 @@ inline Verdict evaluate(const PolicyImage& im, const FlowFacts& f,
         v.pending = true;
         v.rule = static_cast<int32_t>(i);
         v.action = im.inspection.while_inspecting == WhileInspecting::kDrop ? Action::kDeny
-                                                                             : Action::kAllow;
+                                                                            : Action::kAllow;
         return v;
       }
       auto in_groups = [&](const std::vector<uint16_t>& ids) {
         for (uint16_t id : ids)
-          if (id < im.apps.size() && app_matches(im.apps[id], f.master_protocol, f.app_protocol,
-                                                 f.category, f.host))
+          if (id < im.apps.size() &&
+              app_matches(im.apps[id], f.master_protocol, f.app_protocol, f.category, f.host))
             return true;
         return false;
       };

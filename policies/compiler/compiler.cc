@@ -2,6 +2,7 @@
 // Every finding is a Diagnostic with file:line:col and YAML path; checking goes on after an error
 // so that one run reports everything it can. Exceptions from yaml-cpp stop at this file.
 #include <arpa/inet.h>
+#include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -13,7 +14,6 @@
 #include <regex>
 #include <set>
 #include <sstream>
-#include <yaml-cpp/eventhandler.h>
 
 #include "policies/compiler/names.h"
 #include "policies/compiler/policy.h"
@@ -84,10 +84,9 @@ bool parse_uint(const std::string& s, uint32_t max, uint32_t& out) {
 bool parse_range(const std::string& s, uint32_t min, uint32_t max, U16Range& r, std::string& err) {
   const size_t dash = s.find('-');
   uint32_t lo = 0, hi = 0;
-  bool ok = dash == std::string::npos
-                ? parse_uint(s, 0xffff, lo) && ((hi = lo), true)
-                : parse_uint(s.substr(0, dash), 0xffff, lo) &&
-                      parse_uint(s.substr(dash + 1), 0xffff, hi);
+  bool ok = dash == std::string::npos ? parse_uint(s, 0xffff, lo) && ((hi = lo), true)
+                                      : parse_uint(s.substr(0, dash), 0xffff, lo) &&
+                                            parse_uint(s.substr(dash + 1), 0xffff, hi);
   if (!ok || lo < min || hi > max || lo > hi) {
     if (ok && lo > hi)
       err = "range '" + s + "' ends before it starts";
@@ -122,8 +121,8 @@ int parse_prefix(const std::string& s, Ipv4Prefix& v4, Ipv6Prefix& v6, std::stri
       in_addr fixed{htonl(host & mask)};
       char buf[INET_ADDRSTRLEN];
       inet_ntop(AF_INET, &fixed, buf, sizeof buf);
-      err = "'" + s + "' has host bits set (did you mean '" + buf + "/" + std::to_string(len) +
-            "'?)";
+      err =
+          "'" + s + "' has host bits set (did you mean '" + buf + "/" + std::to_string(len) + "'?)";
       return 0;
     }
     v4.addr = host;
@@ -319,7 +318,8 @@ class Compiler {
       d.file = file_;
       d.line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + bad, '\n'));
       const size_t line_start = text.rfind('\n', bad == 0 ? 0 : bad - 1);
-      d.col = 1 + static_cast<int>(bad - (line_start == std::string_view::npos ? 0 : line_start + 1));
+      d.col =
+          1 + static_cast<int>(bad - (line_start == std::string_view::npos ? 0 : line_start + 1));
       d.message = "the file is not valid UTF-8 here (save it as UTF-8; GBK is not supported)";
       diags_.push_back(d);
       to_character_columns(text, diags_);
@@ -417,11 +417,10 @@ class Compiler {
     const YAML::Node def = root["default"];
     image_->default_action = action_of(is_str(def) ? str(def) : default_string("default"));
     const YAML::Node insp = root["inspection"];
-    image_->inspection.max_packets =
-        static_cast<uint16_t>(default_int("inspection.max-packets"));
-    image_->inspection.while_inspecting =
-        default_string("inspection.while-inspecting") == "drop" ? api::WhileInspecting::kDrop
-                                                                : api::WhileInspecting::kPass;
+    image_->inspection.max_packets = static_cast<uint16_t>(default_int("inspection.max-packets"));
+    image_->inspection.while_inspecting = default_string("inspection.while-inspecting") == "drop"
+                                              ? api::WhileInspecting::kDrop
+                                              : api::WhileInspecting::kPass;
     if (insp && insp.IsMap()) {
       const YAML::Node mp = insp["max-packets"];
       uint32_t v = 0;
@@ -576,15 +575,16 @@ class Compiler {
       image_->schedules.push_back(std::move(s));
     }
     if (image_->schedules.size() > 64)
-      error(schedules, "schedules", "at most 64 schedules per policy (found " +
-                                        std::to_string(image_->schedules.size()) + ")");
+      error(schedules, "schedules",
+            "at most 64 schedules per policy (found " + std::to_string(image_->schedules.size()) +
+                ")");
   }
 
   void compile_schedule_body(const YAML::Node& body, const std::string& spath,
                              const YAML::Node& key, api::Schedule& s) {
     static const std::map<std::string, uint8_t> kDays = {
-        {"mon", 1}, {"tue", 2}, {"wed", 4}, {"thu", 8}, {"fri", 16}, {"sat", 32}, {"sun", 64},
-        {"weekdays", 31}, {"weekend", 96}, {"daily", 127}};
+        {"mon", 1},  {"tue", 2},  {"wed", 4},       {"thu", 8},      {"fri", 16},
+        {"sat", 32}, {"sun", 64}, {"weekdays", 31}, {"weekend", 96}, {"daily", 127}};
     const YAML::Node days = body["days"];
     if (days && days.IsSequence()) {
       s.days_mask = 0;
@@ -688,9 +688,10 @@ class Compiler {
             if (auto id = cat.protocol_id(p)) {
               a.protocols.push_back(*id);
             } else {
-              std::string msg = "unknown protocol '" + p + "'" +
-                                suggestion_suffix(p, cat.protocol_names());
-              if (cat.category_id(p)) msg += "; '" + p + "' is an nDPI category: list it under categories";
+              std::string msg =
+                  "unknown protocol '" + p + "'" + suggestion_suffix(p, cat.protocol_names());
+              if (cat.category_id(p))
+                msg += "; '" + p + "' is an nDPI category: list it under categories";
               error(protos[i], path_index(path_join(apath, "protocols"), i), msg);
             }
           }
@@ -703,9 +704,10 @@ class Compiler {
             if (auto id = cat.category_id(c)) {
               a.categories.push_back(*id);
             } else {
-              std::string msg = "unknown category '" + c + "'" +
-                                suggestion_suffix(c, cat.category_names());
-              if (cat.protocol_id(c)) msg += "; '" + c + "' is an nDPI protocol: list it under protocols";
+              std::string msg =
+                  "unknown category '" + c + "'" + suggestion_suffix(c, cat.category_names());
+              if (cat.protocol_id(c))
+                msg += "; '" + c + "' is an nDPI protocol: list it under protocols";
               error(cats[i], path_index(path_join(apath, "categories"), i), msg);
             }
           }
@@ -729,14 +731,12 @@ class Compiler {
           }
         }
         if (!body["protocols"] && !body["categories"] && !body["hosts"])
-          error(it->first, apath,
-                "app group '" + name + "' has no protocols, categories or hosts");
+          error(it->first, apath, "app group '" + name + "' has no protocols, categories or hosts");
       }
       std::sort(a.protocols.begin(), a.protocols.end());
       a.protocols.erase(std::unique(a.protocols.begin(), a.protocols.end()), a.protocols.end());
       std::sort(a.categories.begin(), a.categories.end());
-      a.categories.erase(std::unique(a.categories.begin(), a.categories.end()),
-                         a.categories.end());
+      a.categories.erase(std::unique(a.categories.begin(), a.categories.end()), a.categories.end());
       image_->apps.push_back(std::move(a));
     }
   }
@@ -753,8 +753,9 @@ class Compiler {
       if (it == ids.end()) {
         std::vector<std::string> names;
         for (const auto& [k, v] : ids) names.push_back(k);
-        error(item, p, std::string("undefined ") + what + " '" + name + "'" +
-                           suggestion_suffix(name, names));
+        error(
+            item, p,
+            std::string("undefined ") + what + " '" + name + "'" + suggestion_suffix(name, names));
         return;
       }
       used[it->second] = true;
@@ -765,9 +766,8 @@ class Compiler {
     return out;
   }
 
-  void compile_addresses(const YAML::Node& n, const std::string& path,
-                         std::vector<Ipv4Prefix>& v4s, std::vector<Ipv6Prefix>& v6s,
-                         bool& any_family) {
+  void compile_addresses(const YAML::Node& n, const std::string& path, std::vector<Ipv4Prefix>& v4s,
+                         std::vector<Ipv6Prefix>& v6s, bool& any_family) {
     if (!n) return;
     any_family = false;
     for_each_item(n, path, [&](const YAML::Node& item, const std::string& p) {
@@ -832,8 +832,7 @@ class Compiler {
           rule.l4_protocols = {6, 17};
         } else if (std::none_of(rule.l4_protocols.begin(), rule.l4_protocols.end(),
                                 [](uint8_t p) { return p == 6 || p == 17; })) {
-          error(r["protocol"], path_join(rpath, "protocol"),
-                "ports need protocol tcp or udp");
+          error(r["protocol"], path_join(rpath, "protocol"), "ports need protocol tcp or udp");
         }
       }
       const YAML::Node app = r["app"], to_app = r["to-app"];
@@ -845,16 +844,16 @@ class Compiler {
         rule.apps = resolve(to_app, path_join(rpath, "to-app"), app_ids_, app_used_, "app group");
         rule.app_direction = api::AppDirection::kToApp;
       }
-      rule.except_apps =
-          resolve(r["except-app"], path_join(rpath, "except-app"), app_ids_, app_used_, "app group");
+      rule.except_apps = resolve(r["except-app"], path_join(rpath, "except-app"), app_ids_,
+                                 app_used_, "app group");
       for (uint16_t e : rule.except_apps)
         if (std::find(rule.apps.begin(), rule.apps.end(), e) != rule.apps.end())
           error(r["except-app"], path_join(rpath, "except-app"),
                 "app group '" + image_->apps[e].name + "' is both matched and excepted");
       const YAML::Node when = r["when"];
       if (when && is_str(when)) {
-        auto ids = resolve(when, path_join(rpath, "when"), schedule_ids_, schedule_used_,
-                           "schedule");
+        auto ids =
+            resolve(when, path_join(rpath, "when"), schedule_ids_, schedule_used_, "schedule");
         if (!ids.empty()) rule.schedule = ids[0];
       }
       rule.action = action_of(str(r["action"]));
@@ -868,8 +867,10 @@ class Compiler {
         rule.tcp_reset = true;
       }
       static const std::map<std::string, api::Severity> kSev = {
-          {"info", api::Severity::kInfo},     {"low", api::Severity::kLow},
-          {"medium", api::Severity::kMedium}, {"high", api::Severity::kHigh},
+          {"info", api::Severity::kInfo},
+          {"low", api::Severity::kLow},
+          {"medium", api::Severity::kMedium},
+          {"high", api::Severity::kHigh},
           {"critical", api::Severity::kCritical}};
       if (auto s = kSev.find(str(r["alert"])); s != kSev.end()) rule.alert = s->second;
       image_->rules.push_back(std::move(rule));
@@ -1021,9 +1022,8 @@ class Compiler {
         if (!may_cover(sigs[i], sigs[j]) || !covers(rules[i], rules[j])) continue;
         const auto& src = rule_sources_[j];
         error(src.node, src.path,
-              "rule '" + rules[j].name + "' can never match: rule '" + rules[i].name +
-                  "' (line " + std::to_string(rules[i].line) +
-                  ") comes first and matches every flow it would");
+              "rule '" + rules[j].name + "' can never match: rule '" + rules[i].name + "' (line " +
+                  std::to_string(rules[i].line) + ") comes first and matches every flow it would");
         break;
       }
     }

@@ -75,8 +75,12 @@ std::optional<uint16_t> NdpiCatalog::protocol_id(const std::string& name) const 
 std::optional<uint16_t> NdpiCatalog::category_id(const std::string& name) const {
   return find(categories_, name);
 }
-std::vector<std::string> NdpiCatalog::protocol_names() const { return names_of(protocols_); }
-std::vector<std::string> NdpiCatalog::category_names() const { return names_of(categories_); }
+std::vector<std::string> NdpiCatalog::protocol_names() const {
+  return names_of(protocols_);
+}
+std::vector<std::string> NdpiCatalog::category_names() const {
+  return names_of(categories_);
+}
 
 std::string did_you_mean(const std::string& name, const std::vector<std::string>& candidates) {
   const std::string ln = lower(name);

@@ -11,12 +11,17 @@ namespace cg::policy {
 namespace {
 using ojson = nlohmann::ordered_json;
 
-const char* severity_name(DiagSeverity s) { return s == DiagSeverity::kError ? "error" : "warning"; }
+const char* severity_name(DiagSeverity s) {
+  return s == DiagSeverity::kError ? "error" : "warning";
+}
 const char* action_name(api::Action a) {
   switch (a) {
-    case api::Action::kDeny: return "deny";
-    case api::Action::kLog: return "log";
-    default: return "allow";
+    case api::Action::kDeny:
+      return "deny";
+    case api::Action::kLog:
+      return "log";
+    default:
+      return "allow";
   }
 }
 const char* alert_name(api::Severity s) {
@@ -36,9 +41,9 @@ std::string v6_text(const api::Ipv6Prefix& p) {
 }
 ojson ranges(const std::vector<api::U16Range>& v) {
   ojson a = ojson::array();
-  for (const auto& r : v) a.push_back(r.lo == r.hi ? std::to_string(r.lo)
-                                                   : std::to_string(r.lo) + "-" +
-                                                         std::to_string(r.hi));
+  for (const auto& r : v)
+    a.push_back(r.lo == r.hi ? std::to_string(r.lo)
+                             : std::to_string(r.lo) + "-" + std::to_string(r.hi));
   return a;
 }
 std::string hhmm(int m) {
@@ -119,7 +124,8 @@ std::string image_summary_json(const api::PolicyImage& im) {
   j["generation"] = im.generation;
   j["source"] = im.source_name;
   char digest[17];
-  std::snprintf(digest, sizeof digest, "%016llx", static_cast<unsigned long long>(im.source_digest));
+  std::snprintf(digest, sizeof digest, "%016llx",
+                static_cast<unsigned long long>(im.source_digest));
   j["source_digest"] = digest;
   j["school"] = {{"id", im.school_id}, {"name", im.school_name}, {"district", im.school_district}};
   j["timezone"] = {{"name", im.timezone.name},
@@ -189,11 +195,10 @@ std::string image_summary_json(const api::PolicyImage& im) {
   }
   j["rules"] = rules;
   j["default_action"] = action_name(im.default_action);
-  j["inspection"] = {{"max_packets", im.inspection.max_packets},
-                     {"while_inspecting", im.inspection.while_inspecting ==
-                                                  api::WhileInspecting::kDrop
-                                              ? "drop"
-                                              : "pass"}};
+  j["inspection"] = {
+      {"max_packets", im.inspection.max_packets},
+      {"while_inspecting",
+       im.inspection.while_inspecting == api::WhileInspecting::kDrop ? "drop" : "pass"}};
   return j.dump(2, ' ', false, ojson::error_handler_t::replace) + "\n";
 }
 

@@ -37,7 +37,7 @@ struct CompileOptions {
 };
 
 struct CompileResult {
-  std::vector<Diagnostic> diagnostics;  // in source order, errors and warnings
+  std::vector<Diagnostic> diagnostics;            // in source order, errors and warnings
   std::shared_ptr<const api::PolicyImage> image;  // set only when there is no error
 
   int error_count() const;

@@ -105,44 +105,48 @@ Built build() {
 
   const Spec* description = str("free text for the people who read the policy");
   const Spec* name_ref = str("a name defined elsewhere in the policy", kNamePattern, kNameHelp);
-  const Spec* cidr = str("an IPv4 or IPv6 prefix, e.g. 10.20.0.0/16 or 2001:db8::/48",
-                         R"(^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$)", "an address or prefix like 10.20.0.0/16");
+  const Spec* cidr =
+      str("an IPv4 or IPv6 prefix, e.g. 10.20.0.0/16 or 2001:db8::/48",
+          R"(^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$)", "an address or prefix like 10.20.0.0/16");
   const Spec* vlan_id = integer("a VLAN id", 1, 4094);
-  const Spec* vlan_range = str("a VLAN range lo-hi", R"(^[0-9]{1,4}-[0-9]{1,4}$)",
-                               "a VLAN id or a range like 101-160");
-  const Spec* vlan = any_of("a VLAN id (1-4094) or a range like \"101-160\"", {vlan_id, vlan_range});
+  const Spec* vlan_range =
+      str("a VLAN range lo-hi", R"(^[0-9]{1,4}-[0-9]{1,4}$)", "a VLAN id or a range like 101-160");
+  const Spec* vlan =
+      any_of("a VLAN id (1-4094) or a range like \"101-160\"", {vlan_id, vlan_range});
   const Spec* port_num = integer("a port", 0, 65535);
-  const Spec* port_range = str("a port range lo-hi", R"(^[0-9]{1,5}-[0-9]{1,5}$)",
-                               "a port or a range like 8000-8080");
-  const Spec* port = any_of("a port (0-65535) or a range like \"8000-8080\"", {port_num, port_range});
-  const Spec* date_range =
-      str("a date YYYY-MM-DD or an inclusive range YYYY-MM-DD..YYYY-MM-DD",
-          R"(^[0-9]{4}-[0-9]{2}-[0-9]{2}(\.\.[0-9]{4}-[0-9]{2}-[0-9]{2})?$)",
-          "a date like 2026-12-20 or a range like 2026-12-20..2026-12-22");
+  const Spec* port_range =
+      str("a port range lo-hi", R"(^[0-9]{1,5}-[0-9]{1,5}$)", "a port or a range like 8000-8080");
+  const Spec* port =
+      any_of("a port (0-65535) or a range like \"8000-8080\"", {port_num, port_range});
+  const Spec* date_range = str("a date YYYY-MM-DD or an inclusive range YYYY-MM-DD..YYYY-MM-DD",
+                               R"(^[0-9]{4}-[0-9]{2}-[0-9]{2}(\.\.[0-9]{4}-[0-9]{2}-[0-9]{2})?$)",
+                               "a date like 2026-12-20 or a range like 2026-12-20..2026-12-22");
 
-  const Spec* school = object(
-      "who this policy is for",
-      {{"id", true, str("the school's id in the city network", R"(^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$)",
-                         "letters, digits, '-' or '_' (max 32), e.g. wh-001")},
-       {"name", true, str("the school's name, e.g. 乌海市第一中学")},
-       {"district", false, str("the district, e.g. 海勃湾区")},
-       {"timezone", false,
-        [&] {
-          Spec* s = str("IANA timezone the timetables are written in (tzdata name)",
-                        R"(^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$)", "a tzdata name like Asia/Shanghai");
-          s->default_json = "\"Asia/Shanghai\"";
-          return s;
-        }()}});
+  const Spec* school =
+      object("who this policy is for",
+             {{"id", true,
+               str("the school's id in the city network", R"(^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$)",
+                   "letters, digits, '-' or '_' (max 32), e.g. wh-001")},
+              {"name", true, str("the school's name, e.g. 乌海市第一中学")},
+              {"district", false, str("the district, e.g. 海勃湾区")},
+              {"timezone", false, [&] {
+                 Spec* s = str("IANA timezone the timetables are written in (tzdata name)",
+                               R"(^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$)",
+                               "a tzdata name like Asia/Shanghai");
+                 s->default_json = "\"Asia/Shanghai\"";
+                 return s;
+               }()}});
 
-  const Spec* zone = object(
-      "a part of the school network: endpoints in any of its VLANs or subnets",
-      {{"description", false, description},
-       {"vlans", false, list("802.1Q VLAN ids or ranges of this zone (no overlap between zones)", vlan)},
-       {"subnets", false, list("IPv4/IPv6 prefixes of this zone", cidr)}});
+  const Spec* zone =
+      object("a part of the school network: endpoints in any of its VLANs or subnets",
+             {{"description", false, description},
+              {"vlans", false,
+               list("802.1Q VLAN ids or ranges of this zone (no overlap between zones)", vlan)},
+              {"subnets", false, list("IPv4/IPv6 prefixes of this zone", cidr)}});
 
-  const Spec* day = enm("a weekday, or weekdays (mon-fri) / weekend (sat, sun) / daily",
-                        {"mon", "tue", "wed", "thu", "fri", "sat", "sun", "weekdays", "weekend",
-                         "daily"});
+  const Spec* day =
+      enm("a weekday, or weekdays (mon-fri) / weekend (sat, sun) / daily",
+          {"mon", "tue", "wed", "thu", "fri", "sat", "sun", "weekdays", "weekend", "daily"});
   const Spec* schedule = object(
       "a timetable in the school's timezone; all given conditions must hold",
       {{"description", false, description},
@@ -152,7 +156,8 @@ Built build() {
              "default: all day)",
              str("a time window", R"(^[0-9]{1,2}:[0-9]{2}-[0-9]{1,2}:[0-9]{2}$)",
                  "a window like 08:00-11:50"))},
-       {"dates", false, list("dates or date ranges it is limited to (default: any date)", date_range)},
+       {"dates", false,
+        list("dates or date ranges it is limited to (default: any date)", date_range)},
        {"except-dates", false, list("dates or date ranges it is off (holidays)", date_range)}});
 
   const Spec* app = object(
@@ -172,7 +177,8 @@ Built build() {
   const Spec* proto_name = enm("an L4 protocol", {"tcp", "udp", "icmp", "icmpv6"});
   const Spec* rule = object(
       "one rule; rules are tried in order and the first that matches decides",
-      {{"name", true, str("unique rule name (shown in logs and counters)", kNamePattern, kNameHelp)},
+      {{"name", true,
+        str("unique rule name (shown in logs and counters)", kNamePattern, kNameHelp)},
        {"description", false, description},
        {"from", false, one_or_list("zones the connection comes from (default: any)", name_ref)},
        {"to", false, one_or_list("zones the connection goes to (default: any)", name_ref)},
@@ -187,19 +193,19 @@ Built build() {
        {"except-app", false, one_or_list("app groups that this rule never matches", name_ref)},
        {"when", false, str("schedule during which the rule applies", kNamePattern, kNameHelp)},
        {"action", true, enm("what happens to matching flows", {"allow", "deny", "log"})},
-       {"reset", false, boolean("deny only: reset TCP connections both ways instead of dropping",
-                                "false")},
+       {"reset", false,
+        boolean("deny only: reset TCP connections both ways instead of dropping", "false")},
        {"alert", false,
-        enm("raise an alert of this severity on match", {"info", "low", "medium", "high",
-                                                         "critical"})}});
+        enm("raise an alert of this severity on match",
+            {"info", "low", "medium", "high", "critical"})}});
 
-  const Spec* inspection = object(
-      "what happens while nDPI is still identifying a flow's application",
-      {{"max-packets", false,
-        integer("packets per flow given to nDPI before it gives up", 1, 255, "10")},
-       {"while-inspecting", false,
-        enm("verdict for packets of a flow whose deciding rule needs the app",
-            {"pass", "drop"}, "\"pass\"")}});
+  const Spec* inspection =
+      object("what happens while nDPI is still identifying a flow's application",
+             {{"max-packets", false,
+               integer("packets per flow given to nDPI before it gives up", 1, 255, "10")},
+              {"while-inspecting", false,
+               enm("verdict for packets of a flow whose deciding rule needs the app",
+                   {"pass", "drop"}, "\"pass\"")}});
 
   Spec* zones = map("network zones by name", zone);
   Spec* schedules = map("timetables by name", schedule);
@@ -212,17 +218,16 @@ Built build() {
     return s;
   }());
 
-  b.root = object(
-      "campusguard school policy",
-      {{"apiVersion", true, enm("policy language version", {"campusguard/v1"})},
-       {"school", true, school},
-       {"zones", false, zones},
-       {"schedules", false, schedules},
-       {"apps", false, apps},
-       {"rules", false, rules},
-       {"default", false, enm("action when no rule matches", {"allow", "deny", "log"},
-                              "\"allow\"")},
-       {"inspection", false, inspection}});
+  b.root = object("campusguard school policy",
+                  {{"apiVersion", true, enm("policy language version", {"campusguard/v1"})},
+                   {"school", true, school},
+                   {"zones", false, zones},
+                   {"schedules", false, schedules},
+                   {"apps", false, apps},
+                   {"rules", false, rules},
+                   {"default", false,
+                    enm("action when no rule matches", {"allow", "deny", "log"}, "\"allow\"")},
+                   {"inspection", false, inspection}});
   return b;
 }
 
@@ -246,11 +251,16 @@ bool looks_integer(const std::string& s) {
 
 std::string node_kind(const YAML::Node& n) {
   switch (n.Type()) {
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Null: return "nothing";
-    case YAML::NodeType::Scalar: return "'" + n.Scalar() + "'";
-    default: return "an undefined value";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Scalar:
+      return "'" + n.Scalar() + "'";
+    default:
+      return "an undefined value";
   }
 }
 
@@ -260,19 +270,22 @@ std::string describe(const Spec& s) {
       if (!s.any_of.empty()) return s.help;
       if (!s.enum_values.empty()) {
         std::string r = "one of ";
-        for (size_t i = 0; i < s.enum_values.size(); ++i)
-          r += (i ? ", " : "") + s.enum_values[i];
+        for (size_t i = 0; i < s.enum_values.size(); ++i) r += (i ? ", " : "") + s.enum_values[i];
         return r;
       }
       if (!s.format_help.empty()) return s.format_help;
       return "a text";
     case SpecType::kInteger:
       return "an integer from " + std::to_string(s.min) + " to " + std::to_string(s.max);
-    case SpecType::kBoolean: return "true or false";
+    case SpecType::kBoolean:
+      return "true or false";
     case SpecType::kObject:
-    case SpecType::kMap: return "a mapping";
-    case SpecType::kList: return "a list";
-    case SpecType::kOneOrList: return describe(*s.item) + " or a list of them";
+    case SpecType::kMap:
+      return "a mapping";
+    case SpecType::kList:
+      return "a list";
+    case SpecType::kOneOrList:
+      return describe(*s.item) + " or a list of them";
   }
   return "a value";
 }
@@ -288,7 +301,8 @@ std::string check_scalar(const YAML::Node& n, const Spec& s) {
   }
   switch (s.type) {
     case SpecType::kInteger: {
-      if (n.Tag() == "!" || !looks_integer(v)) return "expected " + describe(s) + ", got " + node_kind(n);
+      if (n.Tag() == "!" || !looks_integer(v))
+        return "expected " + describe(s) + ", got " + node_kind(n);
       long long x = 0;
       try {
         x = std::stoll(v);
@@ -296,8 +310,8 @@ std::string check_scalar(const YAML::Node& n, const Spec& s) {
         return "expected " + describe(s) + ", got " + node_kind(n);
       }
       if (x < s.min || x > s.max)
-        return "must be from " + std::to_string(s.min) + " to " + std::to_string(s.max) +
-               ", got " + v;
+        return "must be from " + std::to_string(s.min) + " to " + std::to_string(s.max) + ", got " +
+               v;
       return "";
     }
     case SpecType::kBoolean:
@@ -316,13 +330,16 @@ std::string check_scalar(const YAML::Node& n, const Spec& s) {
         return "expected " + describe(s) + ", got " + node_kind(n);
       return "";
     }
-    default: return "";
+    default:
+      return "";
   }
 }
 
 }  // namespace
 
-const Spec& policy_spec() { return *built().root; }
+const Spec& policy_spec() {
+  return *built().root;
+}
 
 const Spec& spec_at(const std::string& dotted) {
   const Spec* s = built().root;
@@ -493,7 +510,9 @@ ojson to_schema(const Spec& s) {
       if (s.min != INT64_MIN) j["minimum"] = s.min;
       if (s.max != INT64_MAX) j["maximum"] = s.max;
       break;
-    case SpecType::kBoolean: j["type"] = "boolean"; break;
+    case SpecType::kBoolean:
+      j["type"] = "boolean";
+      break;
     case SpecType::kObject: {
       j["type"] = "object";
       ojson props = ojson::object();

@@ -45,9 +45,9 @@ struct Spec {
   std::vector<Field> fields;                // kObject
   std::string key_pattern;                  // kMap
   std::string key_help;
-  const Spec* item = nullptr;               // kMap / kList / kOneOrList
-  std::vector<const Spec*> any_of;          // scalar alternatives (e.g. integer or "lo-hi")
-  size_t min_items = 0;                     // kList / kOneOrList / kMap
+  const Spec* item = nullptr;       // kMap / kList / kOneOrList
+  std::vector<const Spec*> any_of;  // scalar alternatives (e.g. integer or "lo-hi")
+  size_t min_items = 0;             // kList / kOneOrList / kMap
 };
 
 // The root of the policy document.

@@ -33,7 +33,9 @@ void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
 }
 
 namespace {
-bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool is_leap(int64_t y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 unsigned days_in_month(int64_t y, unsigned m) {
   static const unsigned k[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   return m == 2 && is_leap(y) ? 29 : k[m - 1];
@@ -204,8 +206,10 @@ bool parse_posix_tz(std::string_view s, PosixTz& tz) {
 int64_t rule_day(const PosixRule& r, int64_t year) {
   const int64_t jan1 = days_from_civil(year, 1, 1);
   switch (r.kind) {
-    case 'J': return jan1 + r.a - 1 + (is_leap(year) && r.a >= 60 ? 1 : 0);
-    case 'N': return jan1 + r.a;
+    case 'J':
+      return jan1 + r.a - 1 + (is_leap(year) && r.a >= 60 ? 1 : 0);
+    case 'N':
+      return jan1 + r.a;
     default: {
       const int64_t first = days_from_civil(year, static_cast<unsigned>(r.a), 1);
       const int wd_first = static_cast<int>(((first + 4) % 7 + 7) % 7);  // 0 = Sunday

@@ -44,7 +44,8 @@ TEST(BrokenPolicies, EachFailsWithItsExpectedErrors) {
     EXPECT_EQ(r.error_count(), static_cast<int>(expects.size())) << dump(r);
     for (const auto& x : expects)
       EXPECT_TRUE(has_diag(r, x.line, x.col, x.text))
-          << "missing " << x.line << ":" << x.col << ": " << x.text << "\ngot:\n" << dump(r);
+          << "missing " << x.line << ":" << x.col << ": " << x.text << "\ngot:\n"
+          << dump(r);
   }
   EXPECT_GE(files, 8);
 }

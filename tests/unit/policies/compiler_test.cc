@@ -73,8 +73,8 @@ TEST(PolicyCompiler, ImageCarriesEverything) {
   const auto& video = im.apps[1];
   EXPECT_EQ(video.protocols, (std::vector<uint16_t>{NDPI_PROTOCOL_TIKTOK, NDPI_PROTOCOL_YOUTUBE,
                                                     NDPI_PROTOCOL_NETFLIX}));
-  EXPECT_EQ(video.categories,
-            (std::vector<uint16_t>{NDPI_PROTOCOL_CATEGORY_STREAMING, NDPI_PROTOCOL_CATEGORY_VIDEO}));
+  EXPECT_EQ(video.categories, (std::vector<uint16_t>{NDPI_PROTOCOL_CATEGORY_STREAMING,
+                                                     NDPI_PROTOCOL_CATEGORY_VIDEO}));
   EXPECT_EQ(im.apps[0].categories, (std::vector<uint16_t>{NDPI_PROTOCOL_CATEGORY_GAME}));
   EXPECT_EQ(im.apps[2].protocols, (std::vector<uint16_t>{NDPI_PROTOCOL_TOR}));
   const auto& teaching = im.apps[3];
@@ -156,7 +156,11 @@ TEST(PolicyCompiler, FileErrorsAreDiagnostics) {
 }
 
 TEST(PolicyCompiler, DiagnosticFormat) {
-  Diagnostic d{DiagSeverity::kError, "p.yaml", 12, 7, "apps.video.protocols[0]",
+  Diagnostic d{DiagSeverity::kError,
+               "p.yaml",
+               12,
+               7,
+               "apps.video.protocols[0]",
                "unknown protocol 'Youtube' (did you mean 'YouTube'?)"};
   EXPECT_EQ(format_diagnostic(d),
             "p.yaml:12:7: error: apps.video.protocols[0]: unknown protocol 'Youtube' (did you "

@@ -34,11 +34,11 @@ TEST(PolicyLoader, EmptyAndMultiDocument) {
 }
 
 TEST(PolicyLoader, UnknownKeysAreErrorsWithPositions) {
-  const std::string text = header() +  // lines 1-2
-                           "bandwidth: { uplink: 10g }\n"                       // 3
-                           "rules:\n"                                            // 4
-                           "  - name: r1\n"                                      // 5
-                           "    acton: deny\n";                                  // 6
+  const std::string text = header() +                      // lines 1-2
+                           "bandwidth: { uplink: 10g }\n"  // 3
+                           "rules:\n"                      // 4
+                           "  - name: r1\n"                // 5
+                           "    acton: deny\n";            // 6
   auto r = compile_policy(text, "u.yaml");
   EXPECT_TRUE(has_diag(r, 3, 1, "bandwidth: unknown key 'bandwidth'")) << dump(r);
   EXPECT_TRUE(has_diag(r, 6, 5, "rules[0].acton: unknown key 'acton'")) << dump(r);
@@ -48,11 +48,11 @@ TEST(PolicyLoader, UnknownKeysAreErrorsWithPositions) {
 
 TEST(PolicyLoader, TypeAndRangeErrorsAreAllReported) {
   const std::string text = header() +
-                           "zones:\n"                                       // 3
-                           "  a: { vlans: 101-160 }\n"                     // 4
-                           "  b: { vlans: [0, 4095, \"9-3\"] }\n"          // 5
-                           "inspection: { max-packets: 0, while-inspecting: wait }\n"  // 6
-                           "rules:\n"                                       // 7
+                           "zones:\n"                                                    // 3
+                           "  a: { vlans: 101-160 }\n"                                   // 4
+                           "  b: { vlans: [0, 4095, \"9-3\"] }\n"                        // 5
+                           "inspection: { max-packets: 0, while-inspecting: wait }\n"    // 6
+                           "rules:\n"                                                    // 7
                            "  - { name: r, from: [a, b], action: deny, reset: yes }\n";  // 8
   auto r = compile_policy(text, "t.yaml");
   EXPECT_TRUE(has_diag(r, at(text, "101-160"), "zones.a.vlans: expected a list")) << dump(r);
@@ -67,12 +67,12 @@ TEST(PolicyLoader, TypeAndRangeErrorsAreAllReported) {
 
 TEST(PolicyLoader, DuplicateKeysAndNames) {
   const std::string text = header() +
-                           "default: allow\n"                // 3
-                           "default: deny\n"                 // 4
-                           "zones:\n"                        // 5
-                           "  lab: { vlans: [5] }\n"         // 6
-                           "  lab: { vlans: [6] }\n"         // 7
-                           "  Bad_Name: { vlans: [7] }\n";   // 8
+                           "default: allow\n"               // 3
+                           "default: deny\n"                // 4
+                           "zones:\n"                       // 5
+                           "  lab: { vlans: [5] }\n"        // 6
+                           "  lab: { vlans: [6] }\n"        // 7
+                           "  Bad_Name: { vlans: [7] }\n";  // 8
   auto r = compile_policy(text, "d.yaml");
   EXPECT_TRUE(has_diag(r, 4, 1, "duplicate key 'default'")) << dump(r);
   EXPECT_TRUE(has_diag(r, 7, 3, "duplicate name 'lab'")) << dump(r);
@@ -87,12 +87,13 @@ TEST(PolicyLoader, NumbersWhereTextIsExpectedMustBeQuoted) {
 }
 
 TEST(PolicyLoader, OneValueOrListAccepted) {
-  const std::string text = header() +
-                           "zones: { a: { subnets: [10.0.0.0/8] } }\n"
-                           "rules:\n"
-                           "  - { name: one, from: a, dst-ports: 443, protocol: tcp, action: deny }\n"
-                           "  - { name: many, from: [a], dst-ports: [80, \"8000-8080\"], "
-                           "action: deny }\n";
+  const std::string text =
+      header() +
+      "zones: { a: { subnets: [10.0.0.0/8] } }\n"
+      "rules:\n"
+      "  - { name: one, from: a, dst-ports: 443, protocol: tcp, action: deny }\n"
+      "  - { name: many, from: [a], dst-ports: [80, \"8000-8080\"], "
+      "action: deny }\n";
   auto r = compile_policy(text, "o.yaml");
   ASSERT_TRUE(r.ok()) << dump(r);
   EXPECT_EQ(r.image->rules[0].dst_ports.size(), 1u);
@@ -122,17 +123,18 @@ using namespace cg::policy::testing;
 
 TEST(PolicyLoader, InvalidUtf8IsOneClearError) {
   const std::string ok = header() + "rules: []\n";
-  for (const std::string& bad : {std::string("\xc0\xaf"), std::string("\xed\xa0\x80"),
-                                std::string("\xe4\xb8"), std::string("\xff"),
-                                std::string("\xf4\x90\x80\x80")}) {
-    const std::string text = "apiVersion: campusguard/v1\nschool: { id: a, name: \"x" + bad +
-                             "\" }\n";
+  for (const std::string& bad :
+       {std::string("\xc0\xaf"), std::string("\xed\xa0\x80"), std::string("\xe4\xb8"),
+        std::string("\xff"), std::string("\xf4\x90\x80\x80")}) {
+    const std::string text =
+        "apiVersion: campusguard/v1\nschool: { id: a, name: \"x" + bad + "\" }\n";
     auto r = compile_policy(text, "u.yaml");
     ASSERT_EQ(r.error_count(), 1) << dump(r);
     EXPECT_TRUE(has_diag(r, at_after(text, "name: \"x"), "not valid UTF-8")) << dump(r);
   }
   // Four-byte characters and CJK are fine, and columns count characters.
-  const std::string cjk = "apiVersion: campusguard/v1\nschool: { id: a, name: 乌海😀, timezone: Mars/Base }\n";
+  const std::string cjk =
+      "apiVersion: campusguard/v1\nschool: { id: a, name: 乌海😀, timezone: Mars/Base }\n";
   auto r = compile_policy(cjk, "c.yaml");
   EXPECT_TRUE(has_diag(r, at(cjk, "Mars/Base"), "unknown timezone 'Mars/Base'")) << dump(r);
   EXPECT_EQ(at(cjk, "Mars/Base").col, 39);  // 23 + 3 characters + 12

@@ -38,8 +38,8 @@ TEST_F(ScheduleTest, ClassHoursInsideAndOutside) {
   auto im = compile("Asia/Shanghai");
   ASSERT_TRUE(im);
   // Monday 2026-11-30.
-  EXPECT_TRUE(api::schedule_active(*im, kClass, utc(2026, 11, 30, 1, 0)));    // 09:00
-  EXPECT_TRUE(api::schedule_active(*im, kClass, utc(2026, 11, 30, 0, 0)));    // 08:00 start
+  EXPECT_TRUE(api::schedule_active(*im, kClass, utc(2026, 11, 30, 1, 0)));     // 09:00
+  EXPECT_TRUE(api::schedule_active(*im, kClass, utc(2026, 11, 30, 0, 0)));     // 08:00 start
   EXPECT_FALSE(api::schedule_active(*im, kClass, utc(2026, 11, 29, 23, 59)));  // 07:59
   EXPECT_FALSE(api::schedule_active(*im, kClass, utc(2026, 11, 30, 3, 50)));   // 11:50 end
   EXPECT_TRUE(api::schedule_active(*im, kClass, utc(2026, 11, 30, 3, 49)));    // 11:49
@@ -59,12 +59,12 @@ TEST_F(ScheduleTest, ClassHoursInsideAndOutside) {
 TEST_F(ScheduleTest, ExamDates) {
   auto im = compile("Asia/Shanghai");
   ASSERT_TRUE(im);
-  EXPECT_TRUE(api::schedule_active(*im, kExams, utc(2026, 12, 20, 1, 0)));   // Sun 09:00
-  EXPECT_TRUE(api::schedule_active(*im, kExams, utc(2026, 12, 22, 3, 29)));  // last day 11:29
+  EXPECT_TRUE(api::schedule_active(*im, kExams, utc(2026, 12, 20, 1, 0)));    // Sun 09:00
+  EXPECT_TRUE(api::schedule_active(*im, kExams, utc(2026, 12, 22, 3, 29)));   // last day 11:29
   EXPECT_FALSE(api::schedule_active(*im, kExams, utc(2026, 12, 22, 3, 30)));  // 11:30
-  EXPECT_FALSE(api::schedule_active(*im, kExams, utc(2026, 12, 23, 1, 0)));  // after
-  EXPECT_FALSE(api::schedule_active(*im, kExams, utc(2026, 12, 19, 1, 0)));  // before
-  EXPECT_FALSE(api::schedule_active(*im, kExams, utc(2027, 12, 20, 1, 0)));  // next year
+  EXPECT_FALSE(api::schedule_active(*im, kExams, utc(2026, 12, 23, 1, 0)));   // after
+  EXPECT_FALSE(api::schedule_active(*im, kExams, utc(2026, 12, 19, 1, 0)));   // before
+  EXPECT_FALSE(api::schedule_active(*im, kExams, utc(2027, 12, 20, 1, 0)));   // next year
 }
 
 TEST_F(ScheduleTest, AcrossMidnightBelongsToStartDay) {
@@ -100,7 +100,7 @@ TEST_F(ScheduleTest, AllDayAndUntilMidnight) {
 TEST_F(ScheduleTest, TimezoneWithDaylightSaving) {
   auto im = compile("America/New_York");
   ASSERT_TRUE(im);
-  EXPECT_TRUE(api::schedule_active(*im, kClass, utc(2026, 12, 7, 14, 0)));   // Mon 09:00 EST
+  EXPECT_TRUE(api::schedule_active(*im, kClass, utc(2026, 12, 7, 14, 0)));    // Mon 09:00 EST
   EXPECT_FALSE(api::schedule_active(*im, kClass, utc(2026, 12, 7, 12, 30)));  // 07:30 EST
   EXPECT_TRUE(api::schedule_active(*im, kClass, utc(2026, 6, 8, 12, 30)));    // 08:30 EDT
   EXPECT_FALSE(api::schedule_active(*im, kClass, utc(2026, 6, 8, 11, 30)));   // 07:30 EDT

@@ -9,52 +9,61 @@ using namespace cg::policy::testing;
 
 TEST(PolicySemantics, NdpiNamesComeFromLibndpiWithSuggestions) {
   const std::string text = header() +
-                           "apps:\n"                                                     // 3
+                           "apps:\n"                                                          // 3
                            "  v: { protocols: [Youtube, WeChat, Bittorent, NoSuchThing] }\n"  // 4
-                           "  c: { categories: [Game, Vidoe, YouTube] }\n"               // 5
+                           "  c: { categories: [Game, Vidoe, YouTube] }\n"                    // 5
                            "rules:\n"
                            "  - { name: r1, app: [v, c], action: deny }\n";
   auto r = compile_policy(text, "n.yaml");
-  EXPECT_TRUE(has_diag(r, at(text, "Youtube"), "unknown protocol 'Youtube' (did you mean 'YouTube'?)"))
+  EXPECT_TRUE(
+      has_diag(r, at(text, "Youtube"), "unknown protocol 'Youtube' (did you mean 'YouTube'?)"))
       << dump(r);
-  EXPECT_TRUE(has_diag(r, at(text, "Bittorent"), "unknown protocol 'Bittorent' (did you mean 'BitTorrent'?)"))
+  EXPECT_TRUE(has_diag(r, at(text, "Bittorent"),
+                       "unknown protocol 'Bittorent' (did you mean 'BitTorrent'?)"))
       << dump(r);
   EXPECT_TRUE(has_diag(r, at(text, "NoSuchThing"), "unknown protocol 'NoSuchThing'")) << dump(r);
   EXPECT_FALSE(has_message(r, "'NoSuchThing' (did you mean")) << dump(r);
-  EXPECT_TRUE(has_diag(r, at(text, "Vidoe"), "unknown category 'Vidoe' (did you mean 'Video'?)")) << dump(r);
-  EXPECT_TRUE(has_diag(r, at(text, "YouTube]"), "is an nDPI protocol: list it under protocols")) << dump(r);
+  EXPECT_TRUE(has_diag(r, at(text, "Vidoe"), "unknown category 'Vidoe' (did you mean 'Video'?)"))
+      << dump(r);
+  EXPECT_TRUE(has_diag(r, at(text, "YouTube]"), "is an nDPI protocol: list it under protocols"))
+      << dump(r);
   EXPECT_EQ(r.error_count(), 5) << dump(r);
 }
 
 TEST(PolicySemantics, UndefinedReferencesSuggestDefinedNames) {
   const std::string text = header() +
-                           "zones: { classrooms: { vlans: [100] } }\n"                   // 3
-                           "schedules: { class-hours: { days: [mon] } }\n"               // 4
-                           "apps: { games: { categories: [Game] } }\n"                   // 5
-                           "rules:\n"                                                    // 6
+                           "zones: { classrooms: { vlans: [100] } }\n"      // 3
+                           "schedules: { class-hours: { days: [mon] } }\n"  // 4
+                           "apps: { games: { categories: [Game] } }\n"      // 5
+                           "rules:\n"                                       // 6
                            "  - { name: r1, from: classroom, app: game, when: classhours, "
-                           "action: deny }\n";                                           // 7
+                           "action: deny }\n";  // 7
   auto r = compile_policy(text, "u.yaml");
   EXPECT_TRUE(has_diag(r, 7, 23, "undefined zone 'classroom' (did you mean 'classrooms'?)"))
       << dump(r);
-  EXPECT_TRUE(has_diag(r, 7, 39, "undefined app group 'game' (did you mean 'games'?)"))
-      << dump(r);
+  EXPECT_TRUE(has_diag(r, 7, 39, "undefined app group 'game' (did you mean 'games'?)")) << dump(r);
   EXPECT_TRUE(has_diag(r, 7, 51, "undefined schedule 'classhours' (did you mean 'class-hours'?)"))
       << dump(r);
 }
 
 TEST(PolicySemantics, OverlappingVlansAndSubnets) {
   const std::string text = header() +
-                           "zones:\n"                                                     // 3
-                           "  a: { vlans: [100-160] }\n"                                  // 4
-                           "  b: { vlans: [20, 150-170], subnets: [10.1.0.0/16] }\n"      // 5
-                           "  c: { vlans: [161-170], subnets: [\"10.1.0.0/16\"] }\n";     // 6
+                           "zones:\n"                                                  // 3
+                           "  a: { vlans: [100-160] }\n"                               // 4
+                           "  b: { vlans: [20, 150-170], subnets: [10.1.0.0/16] }\n"   // 5
+                           "  c: { vlans: [161-170], subnets: [\"10.1.0.0/16\"] }\n";  // 6
   auto r = compile_policy(text, "o.yaml");
-  EXPECT_TRUE(has_diag(r, at(text, "150-170"), "VLANs 150-170 overlap VLANs 100-160 of zone 'a' (line " + line_no(text, "100-160") + ")"))
+  EXPECT_TRUE(has_diag(
+      r, at(text, "150-170"),
+      "VLANs 150-170 overlap VLANs 100-160 of zone 'a' (line " + line_no(text, "100-160") + ")"))
       << dump(r);
-  EXPECT_TRUE(has_diag(r, at(text, "161-170"), "VLANs 161-170 overlap VLANs 150-170 of zone 'b' (line " + line_no(text, "150-170") + ")"))
+  EXPECT_TRUE(has_diag(
+      r, at(text, "161-170"),
+      "VLANs 161-170 overlap VLANs 150-170 of zone 'b' (line " + line_no(text, "150-170") + ")"))
       << dump(r);
-  EXPECT_TRUE(has_diag(r, at(text, "\"10.1.0.0/16\""), "subnet 10.1.0.0/16 is already in zone 'b' (line " + line_no(text, "150-170") + ")"))
+  EXPECT_TRUE(
+      has_diag(r, at(text, "\"10.1.0.0/16\""),
+               "subnet 10.1.0.0/16 is already in zone 'b' (line " + line_no(text, "150-170") + ")"))
       << dump(r);
   EXPECT_EQ(r.error_count(), 3) << dump(r);
 }
@@ -71,60 +80,76 @@ TEST(PolicySemantics, NestedSubnetsAndAdjacentVlansAreFine) {
 }
 
 TEST(PolicySemantics, ImpossibleSchedules) {
-  const std::string text =
-      header() +
-      "schedules:\n"                                                                    // 3
-      "  s1: { times: [\"25:00-26:00\", \"08:60-09:00\", \"10:00-10:00\", \"00:00-24:00\"] }\n"  // 4
-      "  s2: { dates: [\"2026-02-30\", \"2026-12-22..2026-12-20\", \"2028-02-29\"] }\n"  // 5
-      "  s3: { days: [sat, sun], dates: [\"2026-12-21..2026-12-25\"] }\n"              // 6
-      "  s4: { dates: [\"2026-12-21\"], except-dates: [\"2026-12-01..2026-12-31\"] }\n"  // 7
-      "  s5: { times: [\"24:00-08:00\"] }\n"                                            // 8
-      "rules:\n"
-      "  - { name: r1, when: s1, action: deny }\n"
-      "  - { name: r2, when: s2, action: deny }\n"
-      "  - { name: r3, when: s3, action: deny }\n"
-      "  - { name: r4, when: s4, action: deny }\n"
-      "  - { name: r5, when: s5, action: deny }\n";
+  const std::string
+      text = header() +
+             "schedules:\n"  // 3
+             "  s1: { times: [\"25:00-26:00\", \"08:60-09:00\", \"10:00-10:00\", \"00:00-24:00\"] "
+             "}\n"                                                                              // 4
+             "  s2: { dates: [\"2026-02-30\", \"2026-12-22..2026-12-20\", \"2028-02-29\"] }\n"  // 5
+             "  s3: { days: [sat, sun], dates: [\"2026-12-21..2026-12-25\"] }\n"                // 6
+             "  s4: { dates: [\"2026-12-21\"], except-dates: [\"2026-12-01..2026-12-31\"] }\n"  // 7
+             "  s5: { times: [\"24:00-08:00\"] }\n"                                             // 8
+             "rules:\n"
+             "  - { name: r1, when: s1, action: deny }\n"
+             "  - { name: r2, when: s2, action: deny }\n"
+             "  - { name: r3, when: s3, action: deny }\n"
+             "  - { name: r4, when: s4, action: deny }\n"
+             "  - { name: r5, when: s5, action: deny }\n";
   auto r = compile_policy(text, "s.yaml");
   EXPECT_TRUE(has_diag(r, at(text, "\"25:00"), "'25:00' is not a time of day")) << dump(r);
   EXPECT_TRUE(has_diag(r, at(text, "\"08:60"), "'08:60' is not a time of day")) << dump(r);
-  EXPECT_TRUE(has_diag(r, at(text, "\"10:00-10:00"), "time window '10:00-10:00' is empty")) << dump(r);
-  EXPECT_TRUE(has_diag(r, at(text, "\"2026-02-30"), "'2026-02-30' is not a calendar date")) << dump(r);
-  EXPECT_TRUE(has_diag(r, at(text, "\"2026-12-22.."), "'2026-12-22..2026-12-20' ends before it starts")) << dump(r);
-  EXPECT_TRUE(has_diag(r, at(text, "[\"2026-12-21..2026-12-25"), "schedule 's3' is never active")) << dump(r);
-  EXPECT_TRUE(has_diag(r, at(text, "[\"2026-12-21\"]"), "schedule 's4' is never active")) << dump(r);
+  EXPECT_TRUE(has_diag(r, at(text, "\"10:00-10:00"), "time window '10:00-10:00' is empty"))
+      << dump(r);
+  EXPECT_TRUE(has_diag(r, at(text, "\"2026-02-30"), "'2026-02-30' is not a calendar date"))
+      << dump(r);
+  EXPECT_TRUE(
+      has_diag(r, at(text, "\"2026-12-22.."), "'2026-12-22..2026-12-20' ends before it starts"))
+      << dump(r);
+  EXPECT_TRUE(has_diag(r, at(text, "[\"2026-12-21..2026-12-25"), "schedule 's3' is never active"))
+      << dump(r);
+  EXPECT_TRUE(has_diag(r, at(text, "[\"2026-12-21\"]"), "schedule 's4' is never active"))
+      << dump(r);
   EXPECT_TRUE(has_diag(r, at(text, "\"24:00-08:00"), "'24:00' is not a time of day")) << dump(r);
   EXPECT_EQ(r.error_count(), 8) << dump(r);  // 00:00-24:00 and 2028-02-29 are fine
 }
 
 TEST(PolicySemantics, ShadowedRulesAreErrors) {
-  const std::string text = header() +
-                           "zones:\n"
-                           "  a: { vlans: [100-110] }\n"
-                           "  b: { subnets: [10.5.0.0/16] }\n"
-                           "schedules: { s: { days: [mon] } }\n"
-                           "apps:\n"
-                           "  video: { protocols: [YouTube, TikTok], categories: [Video] }\n"
-                           "  yt: { protocols: [YouTube] }\n"
-                           "  edu: { hosts: [\"*.smartedu.cn\"] }\n"
-                           "  edu-www: { hosts: [www.smartedu.cn, \"*.x.smartedu.cn\"] }\n"
-                           "rules:\n"                                                  // 11
-                           "  - { name: video, from: [a, b], app: video, action: deny }\n"  // 12
-                           "  - { name: yt-a, from: a, app: yt, when: s, action: allow }\n"  // 13
-                           "  - { name: edu, to-app: edu, action: allow }\n"           // 14
-                           "  - { name: edu-www, to-app: edu-www, action: deny }\n"    // 15
-                           "  - { name: web, dst-ports: [80, 443], action: log }\n"    // 16
-                           "  - { name: https, protocol: tcp, dst-ports: 443, action: deny }\n"  // 17
-                           "  - { name: all-a, from: a, action: deny }\n"              // 18
-                           "  - { name: a-in-s, from: a, when: s, action: allow }\n";  // 19
+  const std::string text =
+      header() +
+      "zones:\n"
+      "  a: { vlans: [100-110] }\n"
+      "  b: { subnets: [10.5.0.0/16] }\n"
+      "schedules: { s: { days: [mon] } }\n"
+      "apps:\n"
+      "  video: { protocols: [YouTube, TikTok], categories: [Video] }\n"
+      "  yt: { protocols: [YouTube] }\n"
+      "  edu: { hosts: [\"*.smartedu.cn\"] }\n"
+      "  edu-www: { hosts: [www.smartedu.cn, \"*.x.smartedu.cn\"] }\n"
+      "rules:\n"                                                            // 11
+      "  - { name: video, from: [a, b], app: video, action: deny }\n"       // 12
+      "  - { name: yt-a, from: a, app: yt, when: s, action: allow }\n"      // 13
+      "  - { name: edu, to-app: edu, action: allow }\n"                     // 14
+      "  - { name: edu-www, to-app: edu-www, action: deny }\n"              // 15
+      "  - { name: web, dst-ports: [80, 443], action: log }\n"              // 16
+      "  - { name: https, protocol: tcp, dst-ports: 443, action: deny }\n"  // 17
+      "  - { name: all-a, from: a, action: deny }\n"                        // 18
+      "  - { name: a-in-s, from: a, when: s, action: allow }\n";            // 19
   auto r = compile_policy(text, "sh.yaml");
-  EXPECT_TRUE(has_diag(r, at(text, "{ name: yt-a"), "rule 'yt-a' can never match: rule 'video' (line " + line_no(text, "{ name: video") + ")"))
+  EXPECT_TRUE(has_diag(
+      r, at(text, "{ name: yt-a"),
+      "rule 'yt-a' can never match: rule 'video' (line " + line_no(text, "{ name: video") + ")"))
       << dump(r);
-  EXPECT_TRUE(has_diag(r, at(text, "{ name: edu-www"), "rule 'edu-www' can never match: rule 'edu' (line " + line_no(text, "{ name: edu,") + ")"))
+  EXPECT_TRUE(has_diag(
+      r, at(text, "{ name: edu-www"),
+      "rule 'edu-www' can never match: rule 'edu' (line " + line_no(text, "{ name: edu,") + ")"))
       << dump(r);
-  EXPECT_TRUE(has_diag(r, at(text, "{ name: https"), "rule 'https' can never match: rule 'web' (line " + line_no(text, "{ name: web") + ")"))
+  EXPECT_TRUE(has_diag(
+      r, at(text, "{ name: https"),
+      "rule 'https' can never match: rule 'web' (line " + line_no(text, "{ name: web") + ")"))
       << dump(r);
-  EXPECT_TRUE(has_diag(r, at(text, "{ name: a-in-s"), "rule 'a-in-s' can never match: rule 'all-a' (line " + line_no(text, "{ name: all-a") + ")"))
+  EXPECT_TRUE(has_diag(
+      r, at(text, "{ name: a-in-s"),
+      "rule 'a-in-s' can never match: rule 'all-a' (line " + line_no(text, "{ name: all-a") + ")"))
       << dump(r);
   EXPECT_EQ(r.error_count(), 4) << dump(r);
   EXPECT_FALSE(r.image);
@@ -159,18 +184,21 @@ TEST(PolicySemantics, RuleLevelConflicts) {
   const std::string text = header() +
                            "zones: { vl: { vlans: [5] }, net: { subnets: [10.0.0.0/8] } }\n"
                            "apps: { a: { categories: [Game] }, b: { categories: [Video] } }\n"
-                           "rules:\n"                                                    // 5
-                           "  - { name: r1, action: allow, reset: true }\n"              // 6
-                           "  - { name: r2, app: a, to-app: b, action: deny }\n"         // 7
+                           "rules:\n"                                                         // 5
+                           "  - { name: r1, action: allow, reset: true }\n"                   // 6
+                           "  - { name: r2, app: a, to-app: b, action: deny }\n"              // 7
                            "  - { name: r3, protocol: icmp, dst-ports: 80, action: deny }\n"  // 8
                            "  - { name: r4, from: net, dst-ports: \"9-1\", action: deny }\n"  // 9
-                           "  - { name: r5, app: a, except-app: a, action: deny }\n"     // 10
-                           "  - { name: r1, protocol: udp, action: deny, reset: true }\n";  // 11
+                           "  - { name: r5, app: a, except-app: a, action: deny }\n"          // 10
+                           "  - { name: r1, protocol: udp, action: deny, reset: true }\n";    // 11
   auto r = compile_policy(text, "c.yaml");
-  EXPECT_TRUE(has_diag(r, at_after(text, "allow, reset: "), "reset is only valid with action: deny")) << dump(r);
+  EXPECT_TRUE(
+      has_diag(r, at_after(text, "allow, reset: "), "reset is only valid with action: deny"))
+      << dump(r);
   EXPECT_TRUE(has_diag(r, at_after(text, "to-app: "), "use either app or to-app")) << dump(r);
   EXPECT_TRUE(has_diag(r, at(text, "icmp,"), "ports need protocol tcp or udp")) << dump(r);
-  EXPECT_TRUE(has_diag(r, at(text, "\"9-1\""), "port range '9-1' ends before it starts")) << dump(r);
+  EXPECT_TRUE(has_diag(r, at(text, "\"9-1\""), "port range '9-1' ends before it starts"))
+      << dump(r);
   EXPECT_TRUE(has_diag(r, at_after(text, "except-app: "), "both matched and excepted")) << dump(r);
   EXPECT_TRUE(has_diag(r, 11, 13, "duplicate rule name 'r1'")) << dump(r);
   EXPECT_TRUE(has_diag(r, at_after(text, "deny, reset: "), "reset needs TCP")) << dump(r);

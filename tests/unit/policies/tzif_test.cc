@@ -40,9 +40,9 @@ TEST(Tzif, RejectsGarbageAndPathTricks) {
 // Compares utc_offset_at with glibc's localtime_r for random instants 1990-2099. setenv("TZ")
 // is fine here: this test is single-threaded; the compiler itself never touches TZ.
 TEST(Tzif, AgreesWithGlibc) {
-  const char* zones[] = {"Asia/Shanghai", "Asia/Urumqi",      "Asia/Kolkata", "Europe/Berlin",
-                         "America/New_York", "Australia/Sydney", "Asia/Tehran",  "Pacific/Chatham",
-                         "America/Sao_Paulo", "UTC"};
+  const char* zones[] = {
+      "Asia/Shanghai",    "Asia/Urumqi", "Asia/Kolkata",    "Europe/Berlin",     "America/New_York",
+      "Australia/Sydney", "Asia/Tehran", "Pacific/Chatham", "America/Sao_Paulo", "UTC"};
   std::mt19937_64 rng(42);
   std::uniform_int_distribution<int64_t> when(utc(1990, 1, 1, 0, 0), utc(2099, 12, 31, 0, 0));
   const char* old_tz = std::getenv("TZ");
@@ -63,7 +63,10 @@ TEST(Tzif, AgreesWithGlibc) {
     }
     EXPECT_EQ(mismatches, 0) << z;
   }
-  if (old_tz) setenv("TZ", old_tz, 1); else unsetenv("TZ");
+  if (old_tz)
+    setenv("TZ", old_tz, 1);
+  else
+    unsetenv("TZ");
   tzset();
 }
 
