@@ -39,10 +39,10 @@ log "top flows by bytes:"
 dp_query flows --limit 5 | python3 -c '
 import json, sys
 r = json.load(sys.stdin)
-print("  %-5s %-22s %-22s %10s %14s  %s" % ("proto", "source", "destination", "packets", "bytes", "state"))
+print("  %-5s %-22s %-22s %-10s %10s %14s  %s" % ("proto", "source", "destination", "app", "packets", "bytes", "state"))
 for f in r["flows"]:
-    print("  %-5s %-22s %-22s %10d %14d  %s" % (f["proto"], "%s:%s" % (f["src_ip"], f["src_port"]),
-          "%s:%s" % (f["dst_ip"], f["dst_port"]), f["packets"], f["bytes"], f.get("tcp_state", "")))
+    print("  %-5s %-22s %-22s %-10s %10d %14d  %s" % (f["proto"], "%s:%s" % (f["src_ip"], f["src_port"]),
+          "%s:%s" % (f["dst_ip"], f["dst_port"]), f.get("app", "-"), f["packets"], f["bytes"], f.get("tcp_state", "")))
 print("  (%d flows active)" % r["flows_active"])'
 dp_query shutdown >/dev/null
 wait "$DP_PID" 2>/dev/null || true

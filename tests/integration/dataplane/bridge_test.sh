@@ -67,6 +67,11 @@ protos = {x["proto"] for x in flows}
 need({"ICMP", "TCP", "UDP"} <= protos, "flows of ICMP, TCP and UDP for the classroom host: %s" % protos)
 tcp = [x for x in flows if x["proto"] == "TCP" and x["dst_port"] == 8080]
 need(any(x["bytes"] > 20_000_000 for x in tcp), "the 20 MB TCP flow is tracked with its bytes")
+# nDPI on the live path: the download is HTTP with the Host header curl sent.
+big = max(tcp, key=lambda x: x["bytes"])
+need(big.get("app") == "HTTP", "HTTP download classified as HTTP (got %s)" % big.get("app"))
+need(big.get("hostname") == "10.77.0.2", "HTTP Host recorded (got %s)" % big.get("hostname"))
+need(any(x.get("app") == "ICMP" for x in flows if x["proto"] == "ICMP"), "ping classified as ICMP")
 icmp = [x for x in flows if x["proto"] == "ICMP"]
 need(any(x["src2dst_packets"] >= 20 and x["dst2src_packets"] >= 20 for x in icmp), "ping flow has 20 each way")
 print("counters ok: packets=%d flows_created=%d" % (c["packets"], c["flows_created"]))
