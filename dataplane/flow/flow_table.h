@@ -176,13 +176,6 @@ class FlowTable {
     return end > high_water_ ? 0 : end;
   }
 
-  // Visits every live flow (order unspecified).
-  template <class F>
-  void for_each(F&& f) const {
-    for (uint32_t i = 1; i <= high_water_; ++i)
-      if (entries_[i].flags & FlowEntry::kInUse) f(entries_[i]);
-  }
-
  private:
   struct alignas(64) Bucket {
     uint32_t sig[8];
