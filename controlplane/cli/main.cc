@@ -18,6 +18,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   for (auto& install : cg::cli::command_installers()) install(app, global);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help exits 0; every usage error exits 2 (CLI11's own codes would leak out otherwise).
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   return 0;
 }
