@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   for (auto& install : cg::cli::command_installers()) install(app, global);
   try {
     app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();  // a subcommand's own result (e.g. 1: invalid policy)
   } catch (const CLI::ParseError& e) {
     // --help exits 0; every usage error exits 2 (CLI11's own codes would leak out otherwise).
     return app.exit(e) == 0 ? 0 : 2;

@@ -70,11 +70,9 @@ void Classifier::release(void* slot, void* ctx) {
   auto* self = static_cast<Classifier*>(ctx);
   auto* c = static_cast<FlowClass*>(slot);
   if (c->state) {
-    ndpi_free_flow_data(c->state);
-    auto idx = static_cast<uint32_t>((reinterpret_cast<uint8_t*>(c->state) - self->states_.data()) /
-                                     self->state_size_);
-    self->free_states_.push_back(idx);
-    c->state = nullptr;
+    ndpi_free_flow_data(self->state_of(*c));
+    self->free_states_.push_back(c->state - 1);
+    c->state = 0;
   }
   if (c->host) {
     self->free_hosts_.push_back(c->host - 1);
@@ -83,7 +81,7 @@ void Classifier::release(void* slot, void* ctx) {
 }
 
 void Classifier::complete(FlowClass& c, bool give_up) {
-  ndpi_flow_struct* f = c.state;
+  ndpi_flow_struct* f = state_of(c);
   if (give_up) {
     uint8_t guessed = 0;
     ndpi_protocol p = ndpi_detection_giveup(ndpi_, f, 1, &guessed);
@@ -109,9 +107,8 @@ void Classifier::complete(FlowClass& c, bool give_up) {
     }
   }
   ndpi_free_flow_data(f);
-  free_states_.push_back(static_cast<uint32_t>(
-      (reinterpret_cast<uint8_t*>(f) - states_.data()) / state_size_));
-  c.state = nullptr;
+  free_states_.push_back(c.state - 1);
+  c.state = 0;
   c.flags |= FlowClass::kDone;
 }
 
@@ -126,12 +123,13 @@ void Classifier::process(flow::FlowEntry& e, const uint8_t* l3, uint32_t l3_len,
     }
     uint32_t idx = free_states_.back();
     free_states_.pop_back();
-    c.state = reinterpret_cast<ndpi_flow_struct*>(states_.data() + idx * state_size_);
-    std::memset(c.state, 0, state_size_);
+    c.state = idx + 1;
+    std::memset(state_of(c), 0, state_size_);
   }
   inc(Counter::kPacketsInspected);
   uint16_t len = static_cast<uint16_t>(l3_len > 0xffff ? 0xffff : l3_len);
-  ndpi_protocol p = ndpi_detection_process_packet(ndpi_, c.state, l3, len, ts_ns / 1'000'000);
+  ndpi_flow_struct* f = state_of(c);
+  ndpi_protocol p = ndpi_detection_process_packet(ndpi_, f, l3, len, ts_ns / 1'000'000);
   c.master = p.master_protocol;
   c.app = p.app_protocol;
   c.category = static_cast<uint16_t>(p.category);
@@ -140,9 +138,9 @@ void Classifier::process(flow::FlowEntry& e, const uint8_t* l3, uint32_t l3_len,
   uint64_t seen = e.packets[0] + e.packets[1];
   bool enough = (proto == packet::ipproto::kTcp && seen > cfg_.max_tcp_packets) ||
                 (proto == packet::ipproto::kUdp && seen > cfg_.max_udp_packets) ||
-                c.state->fail_with_unknown;
+                f->fail_with_unknown;
   if (enough || p.app_protocol != NDPI_PROTOCOL_UNKNOWN) {
-    if (!enough && ndpi_extra_dissection_possible(ndpi_, c.state)) return;  // e.g. certificate
+    if (!enough && ndpi_extra_dissection_possible(ndpi_, f)) return;  // e.g. certificate
     complete(c, p.app_protocol == NDPI_PROTOCOL_UNKNOWN);
   }
 }

@@ -29,8 +29,8 @@ struct ClassifierConfig {
 
 // The per-flow slot (registered in the flow table's extension area).
 struct FlowClass {
-  ndpi_flow_struct* state;  // while inspecting, else null
   uint64_t risk;            // ndpi_risk bitmap
+  uint32_t state;           // nDPI state pool index + 1 while inspecting; 0 = none
   uint16_t master;
   uint16_t app;
   uint16_t category;
@@ -43,7 +43,7 @@ struct FlowClass {
   static constexpr uint8_t kNoState = 0x04;  // could not be inspected: state pool exhausted
   bool done() const { return flags & kDone; }
 };
-static_assert(sizeof(FlowClass) <= flow::kExtBytes);
+static_assert(sizeof(FlowClass) == 24, "leaves room in the extension area for the verdict");
 
 enum class Counter : uint8_t {
   kPacketsInspected,
@@ -93,6 +93,9 @@ class Classifier {
  private:
   explicit Classifier(const ClassifierConfig& cfg) : cfg_(cfg) {}
   void complete(FlowClass& c, bool give_up);
+  ndpi_flow_struct* state_of(const FlowClass& c) {
+    return reinterpret_cast<ndpi_flow_struct*>(states_.data() + (c.state - 1) * state_size_);
+  }
   static void release(void* slot, void* ctx);
   void inc(Counter c) { ++counters_[static_cast<size_t>(c)]; }
 

@@ -7,12 +7,17 @@
 
 namespace cg::exporter {
 
-FlowRecord FlowRecord::from(const flow::FlowEntry& e, const classify::Classifier* c) {
+FlowRecord FlowRecord::from(const flow::FlowEntry& e, const classify::Classifier* c,
+                            const enforce::Enforcer* p) {
   FlowRecord r{};
+  if (p && p->image()) {
+    r.judged = true;
+    r.verdict = p->slot(e);
+  }
   if (c) {
     r.classified = true;
     r.cls = c->slot(e);
-    r.cls.state = nullptr;
+    r.cls.state = 0;
     const char* h = c->hostname(r.cls);
     std::strncpy(r.hostname.data(), h, r.hostname.size() - 1);
   }
@@ -79,7 +84,8 @@ static double seconds(uint64_t ns) {
   return std::round(static_cast<double>(ns) / 1e3) / 1e6;  // microsecond precision
 }
 
-nlohmann::json to_json(const FlowRecord& r, const classify::Classifier* c) {
+nlohmann::json to_json(const FlowRecord& r, const classify::Classifier* c,
+                       const enforce::Enforcer* p) {
   nlohmann::json j;
   const char* name = proto_name(r.proto);
   if (*name) {
@@ -112,6 +118,10 @@ nlohmann::json to_json(const FlowRecord& r, const classify::Classifier* c) {
     if (r.hostname[0]) j["hostname"] = std::string(r.hostname.data());
     j["risks"] = n.risks;
     if (!r.cls.done()) j["classification"] = "inspecting";
+  }
+  if (p && r.judged) {
+    j["verdict"] = p->verdict_name(r.verdict);
+    j["rule"] = p->rule_name(r.verdict);
   }
   return j;
 }

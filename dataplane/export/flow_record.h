@@ -8,6 +8,7 @@
 #include <string>
 
 #include "dataplane/classify/classifier.h"
+#include "dataplane/enforce/enforcer.h"
 #include "dataplane/flow/flow_table.h"
 
 namespace cg::exporter {
@@ -30,9 +31,12 @@ struct FlowRecord {
   bool classified = false;     // a classifier slot was read (names need its Classifier)
   classify::FlowClass cls{};   // state pointer cleared; hostname copied below
   std::array<char, 80> hostname{};
+  bool judged = false;  // an enforcer slot was read
+  enforce::FlowVerdict verdict{};
 
-  // `c` may be null (classification off).
-  static FlowRecord from(const flow::FlowEntry& e, const classify::Classifier* c = nullptr);
+  // `c` may be null (classification off); `p` may be null (no policy).
+  static FlowRecord from(const flow::FlowEntry& e, const classify::Classifier* c = nullptr,
+                         const enforce::Enforcer* p = nullptr);
 };
 
 std::string address_string(const std::array<uint8_t, 16>& a);
@@ -44,7 +48,8 @@ std::string tcp_state_name(flow::TcpState s);
 // The report / socket form: proto, src_ip, src_port, dst_ip, dst_port, packets, bytes,
 // first_seen, last_seen (epoch seconds, microsecond precision) plus per-direction counts.
 // With a classifier: also app (ndpiReader's master.app name), category, hostname (when one was
-// seen), risks (nDPI risk names).
-nlohmann::json to_json(const FlowRecord& r, const classify::Classifier* c = nullptr);
+// seen), risks (nDPI risk names). With an enforcer holding a policy: verdict and rule.
+nlohmann::json to_json(const FlowRecord& r, const classify::Classifier* c = nullptr,
+                       const enforce::Enforcer* p = nullptr);
 
 }  // namespace cg::exporter

@@ -43,6 +43,7 @@ struct alignas(64) FlowEntry {
 
   static constexpr uint8_t kInUse = 0x01;
   static constexpr uint8_t kInitiatorIsLo = 0x02;
+  static constexpr uint8_t kInitiatorOutside = 0x04;  // first packet came in on the outside port
   bool initiator_is_lo() const { return flags & kInitiatorIsLo; }
   // Direction index of a packet whose source is the key's lo end (src_is_lo) or not.
   int dir(bool src_is_lo) const { return src_is_lo == initiator_is_lo() ? 0 : 1; }

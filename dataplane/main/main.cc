@@ -14,6 +14,7 @@
 #include "dataplane/runtime/config.h"
 #include "dataplane/runtime/control_server.h"
 #include "dataplane/runtime/dataplane.h"
+#include "policies/compiler/policy.h"
 
 namespace {
 
@@ -71,7 +72,7 @@ int watch(const std::string& socket, double interval, int count) {
 
 int main(int argc, char** argv) {
   CLI::App app{"cg-dataplane - campusguard DPDK fast path (transparent inline bridge)"};
-  std::string config_path, replay_path, report_path = "-", query_cmd, socket, addr;
+  std::string config_path, replay_path, report_path = "-", query_cmd, socket, addr, policy_path;
   double watch_interval = 0;
   int watch_count = 0;
   uint32_t limit = 0;
@@ -81,6 +82,8 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app.add_option("--report", report_path, "with --replay: JSON report file ('-' = stdout)")
       ->capture_default_str();
+  app.add_option("--policy", policy_path, "with --replay: school policy YAML to enforce")
+      ->check(CLI::ExistingFile);
   app.add_option("--query", query_cmd, "ask a running dataplane: stats, health, flows, flow, shutdown");
   app.add_option("--socket", socket, "control socket (default: control.socket of the config)");
   app.add_option("--addr", addr, "with --query flow: the IP address whose flows to list");
@@ -133,7 +136,19 @@ int main(int argc, char** argv) {
   if (watch_interval > 0) return watch(socket, watch_interval, watch_count);
 
   if (!replay_path.empty()) {
-    auto res = cg::replay::run(replay_path, cfg);
+    std::shared_ptr<const cg::api::PolicyImage> policy;
+    if (!policy_path.empty()) {
+      auto compiled = cg::policy::compile_policy_file(policy_path);
+      for (const auto& d : compiled.diagnostics)
+        std::fprintf(stderr, "%s\n", cg::policy::format_diagnostic(d).c_str());
+      if (!compiled.ok()) {
+        std::fprintf(stderr, "cg-dataplane: %s: policy has %d error(s)\n", policy_path.c_str(),
+                     compiled.error_count());
+        return 2;
+      }
+      policy = compiled.image;
+    }
+    auto res = cg::replay::run(replay_path, cfg, policy);
     if (!res.ok) {
       std::fprintf(stderr, "cg-dataplane: %s: %s\n", replay_path.c_str(), res.error.c_str());
       return 1;

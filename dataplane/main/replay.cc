@@ -30,10 +30,11 @@ bool link_type(int dlt, packet::LinkType* out) {
 
 struct Collector {
   const classify::Classifier* classifier = nullptr;
+  const enforce::Enforcer* enforcer = nullptr;
   std::vector<exporter::FlowRecord> ended;
   static void on_end(void* ctx, flow::FlowEntry& e, flow::EndReason why) {
     auto* self = static_cast<Collector*>(ctx);
-    auto r = exporter::FlowRecord::from(e, self->classifier);
+    auto r = exporter::FlowRecord::from(e, self->classifier, self->enforcer);
     r.end_reason = static_cast<int8_t>(why);
     self->ended.push_back(r);
   }
@@ -41,7 +42,8 @@ struct Collector {
 
 }  // namespace
 
-ReplayResult run(const std::string& pcap_path, const runtime::DataplaneConfig& cfg) {
+ReplayResult run(const std::string& pcap_path, const runtime::DataplaneConfig& cfg,
+                 std::shared_ptr<const api::PolicyImage> policy) {
   ReplayResult res;
   char err[PCAP_ERRBUF_SIZE] = {0};
   pcap_t* pc = pcap_open_offline_with_tstamp_precision(pcap_path.c_str(),
@@ -69,7 +71,9 @@ ReplayResult run(const std::string& pcap_path, const runtime::DataplaneConfig& c
     return res;
   }
   pipeline::Pipeline& pipe = *owned;
+  if (policy) pipe.set_policy(policy);
   collector.classifier = pipe.classifier();
+  collector.enforcer = &pipe.enforcer();
   pipe.set_end_callback(&Collector::on_end, &collector);
 
   // Frames are copied into a burst buffer: libpcap reuses its buffer on every next_ex call.
@@ -131,6 +135,9 @@ ReplayResult run(const std::string& pcap_path, const runtime::DataplaneConfig& c
     for (size_t i = 0; i < classify::kCounterCount; ++i)
       counters[std::string(classify::counter_name(static_cast<classify::Counter>(i)))] =
           c->counters()[i];
+  for (size_t i = 0; i < enforce::kCounterCount; ++i)
+    counters[std::string(enforce::counter_name(static_cast<enforce::Counter>(i)))] =
+        pipe.enforcer().counters()[i];
   counters["dropped"] = dropped;
   j["counters"] = counters;
   j["totals"] = {
@@ -146,8 +153,21 @@ ReplayResult run(const std::string& pcap_path, const runtime::DataplaneConfig& c
       {"wall_seconds", secs},
   };
   nlohmann::json flows = nlohmann::json::array();
-  for (const auto& r : collector.ended) flows.push_back(exporter::to_json(r, pipe.classifier()));
+  for (const auto& r : collector.ended)
+    flows.push_back(exporter::to_json(r, pipe.classifier(), &pipe.enforcer()));
   j["flows"] = std::move(flows);
+  if (const api::PolicyImage* im = pipe.enforcer().image()) {
+    // Per-rule counters: packets and bytes judged by the rule, flows it decided.
+    nlohmann::json rules = nlohmann::json::array();
+    auto row = [](const std::string& name, const enforce::RuleCounters& c) {
+      return nlohmann::json{{"name", name}, {"packets", c.packets}, {"bytes", c.bytes},
+                            {"flows", c.flows}};
+    };
+    for (size_t i = 0; i < im->rules.size(); ++i)
+      rules.push_back(row(im->rules[i].name, pipe.enforcer().rule_counters()[i]));
+    rules.push_back(row("default", pipe.enforcer().default_counters()));
+    j["policy"] = {{"source", im->source_name}, {"generation", im->generation}, {"rules", rules}};
+  }
   if (!read_error.empty()) {
     j["read_error"] = read_error;  // a truncated capture: what was read is still reported
   }

@@ -5,6 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include <memory>
+
+#include "dataplane/api/policy_image.h"
 #include "dataplane/runtime/config.h"
 
 namespace cg::replay {
@@ -15,6 +18,8 @@ struct ReplayResult {
   nlohmann::json report;
 };
 
-ReplayResult run(const std::string& pcap_path, const runtime::DataplaneConfig& cfg);
+// `policy` may be null: then every flow is allowed and the report has no verdicts.
+ReplayResult run(const std::string& pcap_path, const runtime::DataplaneConfig& cfg,
+                 std::shared_ptr<const api::PolicyImage> policy = nullptr);
 
 }  // namespace cg::replay

@@ -7,7 +7,7 @@ namespace {
 constexpr std::string_view kCounterNames[kCounterCount] = {
     "packets",         "bytes",          "forwarded",          "ip_packets",
     "non_ip_packets",  "drop_malformed", "drop_non_ip",        "drop_flow_table_full",
-    "fragments_matched", "fragments_unmatched",
+    "fragments_matched", "fragments_unmatched", "drop_policy",
 };
 }  // namespace
 
@@ -46,13 +46,18 @@ std::unique_ptr<classify::Classifier> Pipeline::make_classifier(const PipelineCo
 }
 
 Pipeline::Pipeline(const PipelineConfig& cfg)
-    : cfg_(cfg), classifier_(make_classifier(cfg, ext_)), table_(cfg.table, &ext_) {
+    : cfg_(cfg),
+      classifier_(make_classifier(cfg, ext_)),
+      enforcer_attached_(enforcer_.attach(ext_)),
+      table_(cfg.table, &ext_) {
+  if (!enforcer_attached_) throw std::runtime_error("flow extension area full (verdict)");
   table_.set_end_callback(&Pipeline::on_flow_end, this);
 }
 
 void Pipeline::on_flow_end(void* ctx, flow::FlowEntry& e, flow::EndReason why) {
   auto* self = static_cast<Pipeline*>(ctx);
   if (self->classifier_) self->classifier_->finish(e);
+  self->enforcer_.settle(e, self->classifier_.get(), e.last_seen_ns);
   if (self->end_fn_) self->end_fn_(self->end_ctx_, e, why);
 }
 
@@ -117,11 +122,19 @@ void Pipeline::process(const PacketRef* pkts, uint32_t n, Verdict* verdicts) {
     if (e && (!(e->flags & flow::FlowEntry::kInUse) || !(e->key == keys[j]))) {
       e = table_.lookup_one(keys[j], hashes[j], src_lo[j], now_ns, &is_new);
     }
-    if (e && is_new) e->first_seen_ns = e->last_seen_ns = now_ns;
+    if (e && is_new) {
+      e->first_seen_ns = e->last_seen_ns = now_ns;
+      if (pkts[i].port == 1) e->flags |= flow::FlowEntry::kInitiatorOutside;
+    }
     if (e) e = table_.account(e, src_lo[j], pkts[i].wire_len, parsed[i].tcp_flags, now_ns);
     if (e && classifier_) {
       uint32_t off = parsed[i].l3_offset;
       classifier_->process(*e, pkts[i].data + off, pkts[i].len - off, now_ns);
+    }
+    if (e && !enforcer_.judge(*e, classifier_.get(), pkts[i].wire_len, now_ns)) {
+      inc(Counter::kDropPolicy);
+      verdicts[i] = Verdict::kDrop;
+      continue;
     }
     if (e == nullptr) {
       // Table full and configured not to evict: fail open or closed as configured.

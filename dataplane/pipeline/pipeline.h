@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "dataplane/classify/classifier.h"
+#include "dataplane/enforce/enforcer.h"
 #include "dataplane/flow/flow_table.h"
 #include "dataplane/packet/parser.h"
 
@@ -48,6 +49,7 @@ enum class Counter : uint8_t {
   kDropFlowTableFull,
   kFragmentsMatched,
   kFragmentsUnmatched,
+  kDropPolicy,
   kCount
 };
 inline constexpr size_t kCounterCount = static_cast<size_t>(Counter::kCount);
@@ -91,6 +93,11 @@ class Pipeline {
     end_ctx_ = ctx;
   }
   const classify::Classifier* classifier() const { return classifier_.get(); }
+  // Installs a policy image at a burst boundary (null = no policy: everything passes).
+  void set_policy(std::shared_ptr<const api::PolicyImage> image) {
+    enforcer_.set_image(std::move(image));
+  }
+  const enforce::Enforcer& enforcer() const { return enforcer_; }
 
   // Judges n <= kMaxBurst packets; verdicts[i] says whether packet i leaves by the other port.
   void process(const PacketRef* pkts, uint32_t n, Verdict* verdicts);
@@ -113,6 +120,8 @@ class Pipeline {
   PipelineConfig cfg_;
   flow::ExtRegistry ext_;
   std::unique_ptr<classify::Classifier> classifier_;
+  enforce::Enforcer enforcer_;
+  bool enforcer_attached_;
   flow::FlowTable table_;
   flow::FlowTable::EndFn end_fn_ = nullptr;
   void* end_ctx_ = nullptr;
