@@ -13,6 +13,15 @@ bool is_v4(const std::array<uint8_t, 16>& a) {
   static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
   return std::memcmp(a.data(), kMapped, 12) == 0;
 }
+// One prefix, no allocation (api::v6_in takes a list).
+bool v6_prefix_match(const api::Ipv6Prefix& p, const std::array<uint8_t, 16>& a) {
+  unsigned full = p.len / 8, rest = p.len % 8;
+  if (std::memcmp(a.data(), p.addr.data(), full) != 0) return false;
+  if (rest == 0) return true;
+  uint8_t mask = static_cast<uint8_t>(0xff00u >> rest);
+  return (a[full] & mask) == (p.addr[full] & mask);
+}
+
 uint32_t v4_of(const std::array<uint8_t, 16>& a) {
   return static_cast<uint32_t>(a[12]) << 24 | static_cast<uint32_t>(a[13]) << 16 |
          static_cast<uint32_t>(a[14]) << 8 | a[15];
@@ -69,7 +78,7 @@ uint16_t Enforcer::zone_of(const std::array<uint8_t, 16>& addr, uint16_t vlan,
       }
     } else {
       for (const auto& p : zones[z].v6) {
-        if (p.len > best_len && api::v6_in({p}, addr)) {
+        if (p.len > best_len && v6_prefix_match(p, addr)) {
           best = static_cast<uint16_t>(z);
           best_len = p.len;
         }
