@@ -9,10 +9,6 @@ constexpr std::string_view kCounterNames[kCounterCount] = {
     "policy_flows_judged", "policy_flows_denied", "policy_packets_denied",
     "policy_packets_dropped_while_inspecting"};
 
-bool is_v4(const std::array<uint8_t, 16>& a) {
-  static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  return std::memcmp(a.data(), kMapped, 12) == 0;
-}
 // One prefix, no allocation (api::v6_in takes a list).
 bool v6_prefix_match(const api::Ipv6Prefix& p, const std::array<uint8_t, 16>& a) {
   unsigned full = p.len / 8, rest = p.len % 8;
@@ -65,7 +61,7 @@ uint16_t Enforcer::zone_of(const std::array<uint8_t, 16>& addr, uint16_t vlan,
   }
   uint16_t best = api::kNoZone;
   int best_len = -1;
-  bool v4 = is_v4(addr);
+  bool v4 = flow::is_ipv4_mapped(addr);
   for (size_t z = 0; z < zones.size(); ++z) {
     if (v4) {
       uint32_t a = v4_of(addr);
@@ -97,7 +93,7 @@ api::FlowFacts Enforcer::facts(const flow::FlowEntry& e, const classify::Classif
   f.client_port = lo_first ? e.key.lo_port : e.key.hi_port;
   f.server_port = lo_first ? e.key.hi_port : e.key.lo_port;
   f.l4_protocol = e.key.proto();
-  f.ipv6 = !is_v4(client);
+  f.ipv6 = !flow::is_ipv4_mapped(client);
   if (f.ipv6) {
     f.client_v6 = client;
     f.server_v6 = server;

@@ -40,9 +40,8 @@ FlowRecord FlowRecord::from(const flow::FlowEntry& e, const classify::Classifier
 }
 
 std::string address_string(const std::array<uint8_t, 16>& a) {
-  static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
   char buf[INET6_ADDRSTRLEN];
-  if (std::equal(a.begin(), a.begin() + 12, kMapped)) {
+  if (flow::is_ipv4_mapped(a)) {
     inet_ntop(AF_INET, a.data() + 12, buf, sizeof(buf));
   } else {
     inet_ntop(AF_INET6, a.data(), buf, sizeof(buf));

@@ -30,6 +30,12 @@ struct FlowKey {
 };
 static_assert(sizeof(FlowKey) == 40, "flow key must stay 5 words");
 
+// True for an IPv4 address stored as IPv4-mapped IPv6 (::ffff:a.b.c.d), the parser's form.
+inline bool is_ipv4_mapped(const std::array<uint8_t, 16>& a) {
+  static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  return std::memcmp(a.data(), kMapped, 12) == 0;
+}
+
 // Builds the key of an IP packet. Later fragments (no L4 header) and protocols without ports
 // use port 0. Returns true when the packet's source is the key's `lo` end.
 inline bool make_key(const packet::Parsed& p, FlowKey* k) {

@@ -455,6 +455,23 @@ std::map<uint32_t, uint32_t> decode_vlan_fdb_ids(const Column& c, DecodeStats& s
 
 // ---------------------------------------------------------------- IP-MIB
 
+namespace {
+// The part both ARP tables share: MAC value check, then the row with its optional type.
+void add_arp_row(const Oid& idx, const std::string& ip, const Value& v, const Column& type,
+                 const char* bad_mac_reason, DecodeStats& stats, std::vector<ArpRow>& out) {
+  auto b = as_bytes(v);
+  auto mac = b ? format_mac(*b) : std::nullopt;
+  if (!mac) {
+    stats.skip(bad_mac_reason);
+    return;
+  }
+  ArpRow r{idx[0], *format_ip(ip), *mac, std::nullopt};
+  auto t = type.find(idx);
+  if (t != type.end()) r.type = as_integer(t->second);
+  out.push_back(std::move(r));
+}
+}  // namespace
+
 std::vector<ArpRow> decode_ip_net_to_media(const Column& phys, const Column& type,
                                            DecodeStats& stats) {
   std::vector<ArpRow> out;
@@ -464,16 +481,7 @@ std::vector<ArpRow> decode_ip_net_to_media(const Column& phys, const Column& typ
       stats.skip("ipNetToMediaTable.bad_index");
       continue;
     }
-    auto b = as_bytes(v);
-    auto mac = b ? format_mac(*b) : std::nullopt;
-    if (!mac) {
-      stats.skip("ipNetToMediaPhysAddress.bad_value");
-      continue;
-    }
-    ArpRow r{idx[0], *format_ip(*ip), *mac, std::nullopt};
-    auto t = type.find(idx);
-    if (t != type.end()) r.type = as_integer(t->second);
-    out.push_back(std::move(r));
+    add_arp_row(idx, *ip, v, type, "ipNetToMediaPhysAddress.bad_value", stats, out);
   }
   return out;
 }
@@ -493,16 +501,7 @@ std::vector<ArpRow> decode_ip_net_to_physical(const Column& phys, const Column& 
       stats.skip("ipNetToPhysicalTable.bad_index");
       continue;
     }
-    auto b = as_bytes(v);
-    auto mac = b ? format_mac(*b) : std::nullopt;
-    if (!mac) {
-      stats.skip("ipNetToPhysicalPhysAddress.bad_value");
-      continue;
-    }
-    ArpRow r{idx[0], *format_ip(*ip), *mac, std::nullopt};
-    auto t = type.find(idx);
-    if (t != type.end()) r.type = as_integer(t->second);
-    out.push_back(std::move(r));
+    add_arp_row(idx, *ip, v, type, "ipNetToPhysicalPhysAddress.bad_value", stats, out);
   }
   return out;
 }
