@@ -35,3 +35,10 @@ endif()
 if(CG_BENCH)
   find_package(benchmark REQUIRED)
 endif()
+
+# Area-specific dependencies (one file per area, so parallel work never edits this file).
+file(GLOB _cg_dep_files CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/deps/*.cmake)
+list(SORT _cg_dep_files)
+foreach(_f IN LISTS _cg_dep_files)
+  include(${_f})
+endforeach()
