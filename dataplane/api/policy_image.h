@@ -33,6 +33,8 @@
 #include <string_view>
 #include <vector>
 
+#include "dataplane/api/qos_image.h"
+
 namespace cg::api {
 
 inline constexpr uint32_t kPolicyImageFormat = 1;  // bump on any layout/semantic change
@@ -172,6 +174,7 @@ struct PolicyImage {
   std::vector<Rule> rules;  // first match wins
   Action default_action = Action::kAllow;
   InspectionSettings inspection;
+  QosImage bandwidth;  // the `bandwidth` section (qos_image.h); !enabled = no shaping
 };
 
 // ---- evaluation helpers (cheap, allocation-free) -------------------------------------------

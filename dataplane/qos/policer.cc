@@ -1,0 +1,178 @@
+#include "dataplane/qos/policer.h"
+
+#include <algorithm>
+
+namespace cg::qos {
+namespace {
+constexpr std::string_view kDropNames[kDropReasonCount] = {
+    "qos_drop_class_cap", "qos_drop_classroom_rate", "qos_drop_uplink_rate"};
+// Every bucket holds at least two full-size frames, whatever its rate and burst.
+constexpr uint32_t kMinDepthBytes = 2 * 1518;
+
+inline void advance(Node& n, uint64_t now_ns) {
+  if (now_ns > n.last_ns) {
+    const uint64_t elapsed = now_ns - n.last_ns;
+    refill(&n.ceil, elapsed);
+    refill(&n.assured, elapsed);
+    n.last_ns = now_ns;
+  }
+}
+
+inline bool green(const Node& n, int64_t len) {
+  return n.assured.rate != 0 && n.assured.tokens >= len;
+}
+
+inline void charge(Node& n, int64_t len, uint32_t bytes, uint64_t now_ns) {
+  if (n.ceil.rate) n.ceil.tokens = std::max(n.ceil.tokens - len, -n.ceil.depth);
+  if (n.assured.rate) n.assured.tokens = std::max<int64_t>(n.assured.tokens - len, 0);
+  n.stats.packets += 1;
+  n.stats.bytes += bytes;
+  const uint64_t w = now_ns - n.window_start_ns;
+  if (now_ns >= n.window_start_ns && w >= Policer::kRateWindowNs) {
+    n.stats.rate_bps = n.window_bytes * 8'000'000'000ull / w;
+    n.window_start_ns = now_ns;
+    n.window_bytes = 0;
+  }
+  n.window_bytes += bytes;
+}
+
+inline void count_drop(Node& n, uint32_t bytes) {
+  n.stats.drop_packets += 1;
+  n.stats.drop_bytes += bytes;
+}
+}  // namespace
+
+std::string_view drop_reason_name(DropReason r) { return kDropNames[static_cast<size_t>(r)]; }
+
+uint64_t rate_fixed(uint64_t bps) {
+  return static_cast<uint64_t>((static_cast<unsigned __int128>(bps) << kRateShift) /
+                               8'000'000'000ull);
+}
+
+void init_bucket(Bucket* b, uint64_t bps, uint32_t burst_ms, uint32_t min_depth_bytes) {
+  *b = Bucket{};
+  if (bps == 0) return;
+  b->rate = std::max<uint64_t>(rate_fixed(bps), 1);
+  const uint64_t depth_bytes = std::max<uint64_t>(bps / 8 * burst_ms / 1000, min_depth_bytes);
+  b->depth = bytes_fixed(depth_bytes);
+  b->tokens = b->depth;  // a new tree starts with full buckets
+  const unsigned __int128 span = static_cast<unsigned __int128>(2 * b->depth)
+                                 << (kRateShift - kTokenShift);
+  b->fill_ns = static_cast<uint64_t>(span / b->rate) + 1;
+}
+
+void refill(Bucket* b, uint64_t elapsed_ns) {
+  if (b->rate == 0) return;
+  if (elapsed_ns >= b->fill_ns) {
+    b->tokens = b->depth;
+    return;
+  }
+  const auto add = static_cast<int64_t>((static_cast<unsigned __int128>(elapsed_ns) * b->rate) >>
+                                        (kRateShift - kTokenShift));
+  b->tokens = std::min(b->tokens + add, b->depth);
+}
+
+Policer::Policer(const api::QosImage& image) : image_(image) {
+  rooms_ = static_cast<uint32_t>(std::max<size_t>(image.classrooms.size(), 1));
+  classes_ = static_cast<uint32_t>(image.class_count());
+  per_dir_ = 1 + rooms_ + static_cast<size_t>(rooms_) * classes_;
+  nodes_.assign(2 * per_dir_, Node{});
+  const bool any_priority = std::any_of(image.classes.begin(), image.classes.end(),
+                                        [](const api::QosClass& c) { return c.priority; });
+  const uint32_t burst = image.burst_ms;
+  for (int d = 0; d < 2; ++d) {
+    const Dir dir = static_cast<Dir>(d);
+    const uint64_t uplink = image.uplink_bps[d];
+    Node& t = root(dir);
+    init_bucket(&t.ceil, uplink, burst, kMinDepthBytes);
+    if (any_priority) t.headroom = t.ceil.depth / 8;
+    for (uint32_t r = 0; r < rooms_; ++r) {
+      uint64_t rate = uplink, guaranteed = 0;
+      uint16_t qz = r < image.classrooms.size() ? image.classrooms[r].qos_zone : api::kNoQosZone;
+      if (qz != api::kNoQosZone && qz < image.zones.size()) {
+        rate = std::min(image.zones[qz].rate_bps, uplink);
+        guaranteed = image.zones[qz].guaranteed_bps;
+      }
+      Node& m = room_node(dir, r);
+      init_bucket(&m.ceil, rate, burst, kMinDepthBytes);
+      init_bucket(&m.assured, guaranteed, burst, kMinDepthBytes);
+      if (any_priority) m.headroom = m.ceil.depth / 8;
+      for (uint32_t c = 0; c < classes_; ++c) {
+        Node& l = leaf(dir, r, c);
+        if (c < image.classes.size()) {
+          const api::QosClass& k = image.classes[c];
+          init_bucket(&l.ceil, k.cap_bps ? std::min(k.cap_bps, rate) : 0, burst, kMinDepthBytes);
+          init_bucket(&l.assured, k.guaranteed_bps, burst, kMinDepthBytes);
+          l.priority = k.priority;
+        }
+      }
+    }
+  }
+}
+
+bool Policer::admit(Dir dir, uint32_t room, uint32_t cls, uint32_t bytes, uint64_t now_ns,
+                    DropReason* why) {
+  const uint32_t r = room < rooms_ ? room : rooms_ - 1;
+  const uint32_t c = cls < classes_ ? cls : classes_ - 1;
+  Node& l = leaf(dir, r, c);
+  Node& m = room_node(dir, r);
+  Node& t = root(dir);
+  advance(l, now_ns);
+  advance(m, now_ns);
+  advance(t, now_ns);
+  const int64_t len = bytes_fixed(bytes);
+  DropReason reason = DropReason::kClassCap;
+  bool pass;
+  if (l.ceil.rate && l.ceil.tokens < len) {
+    pass = false;  // the class's cap: never exceeded
+  } else if (green(l, len)) {
+    pass = true;  // within the class's guarantee: parents go into debt if they must
+  } else if (m.ceil.tokens < len + (l.priority ? 0 : m.headroom)) {
+    pass = false;
+    reason = DropReason::kClassroomRate;
+  } else if (green(m, len)) {
+    pass = true;  // within the classroom's guarantee under the uplink
+  } else if (t.ceil.tokens < len + (l.priority ? 0 : t.headroom)) {
+    pass = false;
+    reason = DropReason::kUplinkRate;
+  } else {
+    pass = true;  // borrowed from the classroom and the uplink
+  }
+  if (!pass) {
+    drops_[static_cast<size_t>(reason)] += 1;
+    count_drop(l, bytes);
+    count_drop(m, bytes);
+    count_drop(t, bytes);
+    if (why) *why = reason;
+    return false;
+  }
+  charge(l, len, bytes, now_ns);
+  charge(m, len, bytes, now_ns);
+  charge(t, len, bytes, now_ns);
+  passed_packets_ += 1;
+  passed_bytes_ += bytes;
+  return true;
+}
+
+NodeStats Policer::snapshot(const Node& n, uint64_t now_ns) {
+  NodeStats s = n.stats;
+  if (now_ns > n.window_start_ns + 2 * kRateWindowNs) s.rate_bps = 0;
+  return s;
+}
+
+NodeStats Policer::uplink_stats(Dir dir, uint64_t now_ns) const {
+  return snapshot(nodes_[static_cast<size_t>(dir) * per_dir_], now_ns);
+}
+
+NodeStats Policer::classroom_stats(Dir dir, uint32_t room, uint64_t now_ns) const {
+  if (room >= rooms_) return {};
+  return snapshot(nodes_[static_cast<size_t>(dir) * per_dir_ + 1 + room], now_ns);
+}
+
+NodeStats Policer::class_stats(Dir dir, uint32_t room, uint32_t cls, uint64_t now_ns) const {
+  if (room >= rooms_ || cls >= classes_) return {};
+  return snapshot(
+      nodes_[static_cast<size_t>(dir) * per_dir_ + 1 + rooms_ + room * classes_ + cls], now_ns);
+}
+
+}  // namespace cg::qos

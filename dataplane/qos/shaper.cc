@@ -1,0 +1,226 @@
+#include "dataplane/qos/shaper.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <string>
+
+namespace cg::qos {
+namespace {
+constexpr std::string_view kCounterNames[kCounterCount] = {
+    "qos_packets_passed", "qos_bytes_passed",   "qos_packets_dropped",
+    "qos_bytes_dropped",  "qos_flows_assigned", "qos_flows_reassigned"};
+constexpr uint16_t kNone16 = 0xffff;
+
+bool v6_prefix_match(const api::Ipv6Prefix& p, const std::array<uint8_t, 16>& a) {
+  const unsigned full = p.len / 8, rest = p.len % 8;
+  if (std::memcmp(a.data(), p.addr.data(), full) != 0) return false;
+  if (rest == 0) return true;
+  const auto mask = static_cast<uint8_t>(0xff00u >> rest);
+  return (a[full] & mask) == (p.addr[full] & mask);
+}
+
+uint32_t v4_of(const std::array<uint8_t, 16>& a) {
+  return static_cast<uint32_t>(a[12]) << 24 | static_cast<uint32_t>(a[13]) << 16 |
+         static_cast<uint32_t>(a[14]) << 8 | a[15];
+}
+}  // namespace
+
+std::string_view counter_name(Counter c) { return kCounterNames[static_cast<size_t>(c)]; }
+
+bool Shaper::attach(flow::ExtRegistry& registry) {
+  offset_ = registry.add("qos", sizeof(FlowQos), 1, nullptr, nullptr);
+  return offset_ >= 0;
+}
+
+void Shaper::set_image(std::shared_ptr<const api::PolicyImage> image) {
+  image_ = std::move(image);
+  policer_.reset();
+  ++epoch_;  // every flow is assigned again on its next packet
+  schedule_minute_ = -1;
+  if (!image_ || !image_->bandwidth.enabled) return;
+  const api::QosImage& q = image_->bandwidth;
+  vlan_zone_.assign(4096, api::kNoZone);
+  vlan_room_.assign(4096, kNone16);
+  zone_qz_.assign(image_->zones.size(), api::kNoQosZone);
+  qz_room_.assign(q.zones.size(), kNone16);
+  for (size_t z = 0; z < image_->zones.size(); ++z)
+    for (const auto& r : image_->zones[z].vlans)
+      for (uint32_t v = r.lo; v <= r.hi && v < 4096; ++v) vlan_zone_[v] = static_cast<uint16_t>(z);
+  for (size_t i = 0; i < q.zones.size(); ++i)
+    if (q.zones[i].zone < zone_qz_.size()) zone_qz_[q.zones[i].zone] = static_cast<uint16_t>(i);
+  unzoned_room_ = q.classrooms.empty() ? 0 : static_cast<uint32_t>(q.classrooms.size() - 1);
+  for (size_t r = 0; r < q.classrooms.size(); ++r) {
+    const api::QosClassroom& c = q.classrooms[r];
+    if (c.qos_zone == api::kNoQosZone || c.qos_zone >= q.zones.size()) continue;
+    if (c.vlan != 0 && c.vlan < 4096)
+      vlan_room_[c.vlan] = static_cast<uint16_t>(r);
+    else
+      qz_room_[c.qos_zone] = static_cast<uint16_t>(r);
+  }
+  policer_ = std::make_unique<Policer>(q);
+}
+
+uint16_t Shaper::zone_of(const std::array<uint8_t, 16>& addr, uint16_t vlan) const {
+  if (vlan != 0 && vlan < vlan_zone_.size() && vlan_zone_[vlan] != api::kNoZone)
+    return vlan_zone_[vlan];
+  const auto& zones = image_->zones;
+  uint16_t best = api::kNoZone;
+  int best_len = -1;
+  const bool v4 = flow::is_ipv4_mapped(addr);
+  const uint32_t a4 = v4_of(addr);
+  for (size_t z = 0; z < zones.size(); ++z) {
+    if (v4) {
+      for (const auto& p : zones[z].v4) {
+        const uint32_t mask = p.len == 0 ? 0 : ~uint32_t{0} << (32 - p.len);
+        if ((a4 & mask) == p.addr && p.len > best_len) {
+          best = static_cast<uint16_t>(z);
+          best_len = p.len;
+        }
+      }
+    } else {
+      for (const auto& p : zones[z].v6)
+        if (p.len > best_len && v6_prefix_match(p, addr)) {
+          best = static_cast<uint16_t>(z);
+          best_len = p.len;
+        }
+    }
+  }
+  return best;
+}
+
+uint32_t Shaper::classroom_of(const std::array<uint8_t, 16>& addr, uint16_t vlan) const {
+  if (!policer_) return 0;
+  const uint16_t z = zone_of(addr, vlan);
+  if (z == api::kNoZone || z >= zone_qz_.size()) return unzoned_room_;
+  const uint16_t qz = zone_qz_[z];
+  if (qz == api::kNoQosZone) return unzoned_room_;
+  if (vlan != 0 && vlan < vlan_room_.size() && vlan_room_[vlan] != kNone16 &&
+      image_->bandwidth.classrooms[vlan_room_[vlan]].qos_zone == qz)
+    return vlan_room_[vlan];
+  return qz_room_[qz] != kNone16 ? qz_room_[qz] : unzoned_room_;
+}
+
+void Shaper::refresh_schedules(uint64_t now_ns) {
+  const auto utc = static_cast<int64_t>(now_ns / 1'000'000'000ull);
+  if (utc / 60 == schedule_minute_) return;
+  schedule_minute_ = utc / 60;
+  const uint64_t mask = api::active_schedule_mask(*image_, utc);
+  if (mask != schedule_mask_) {
+    schedule_mask_ = mask;
+    ++epoch_;  // a class switched on or off: assign flows again
+  }
+}
+
+bool Shaper::stale(const flow::FlowEntry& e) const {
+  const FlowQos& s = slot(e);
+  return !(s.flags() & FlowQos::kAssigned) || (s.flags() & FlowQos::kPending) ||
+         s.epoch() != (epoch_ & 0x3f);
+}
+
+const FlowQos& Shaper::assign(flow::FlowEntry& e, const AppFacts& f, uint64_t now_ns) {
+  FlowQos& s = *flow::ExtRegistry::get<FlowQos>(e, offset_);
+  if (!policer_) return s;
+  refresh_schedules(now_ns);
+  if (!stale(e)) return s;
+  const bool client_inside = !(e.flags & flow::FlowEntry::kInitiatorOutside);
+  const bool lo_first = e.initiator_is_lo();
+  const auto& client = lo_first ? e.key.lo_addr : e.key.hi_addr;
+  const auto& server = lo_first ? e.key.hi_addr : e.key.lo_addr;
+  const uint16_t vlan = e.key.vlan_inner() ? e.key.vlan_inner() : e.key.vlan_outer();
+  const uint32_t room = classroom_of(client_inside ? client : server, vlan);
+  const api::QosImage& q = image_->bandwidth;
+  const uint16_t qz = q.classrooms.empty() ? api::kNoQosZone : q.classrooms[room].qos_zone;
+  uint32_t cls = static_cast<uint32_t>(q.default_class());
+  bool pending = false;
+  for (size_t i = 0; i < q.classes.size(); ++i) {
+    const api::QosClass& k = q.classes[i];
+    if (!k.zones.empty() && !std::binary_search(k.zones.begin(), k.zones.end(), qz)) continue;
+    if (k.schedule != api::kNoSchedule &&
+        (k.schedule >= 64 || !(schedule_mask_ & (uint64_t{1} << k.schedule))))
+      continue;
+    if (!k.apps.empty()) {
+      if (!f.known) {
+        pending = true;  // could still match: provisional class below, decided later
+        continue;
+      }
+      bool hit = false;
+      for (uint16_t a : k.apps)
+        if (a < image_->apps.size() &&
+            api::app_matches(image_->apps[a], f.master, f.app, f.category, f.host)) {
+          hit = true;
+          break;
+        }
+      if (!hit) continue;
+    }
+    cls = static_cast<uint32_t>(i);
+    break;
+  }
+  const bool was_final = (s.flags() & FlowQos::kAssigned) && !(s.flags() & FlowQos::kPending);
+  if (!pending) {
+    if (!was_final) {
+      inc(Counter::kFlowsAssigned);  // new, or provisional until the app was known
+    } else if (s.cls() != cls || s.room() != room) {
+      inc(Counter::kFlowsReassigned);
+    }
+  }
+  s.set(room, cls, FlowQos::kAssigned | (pending ? FlowQos::kPending : 0), epoch_);
+  return s;
+}
+
+bool Shaper::police(const flow::FlowEntry& e, bool from_initiator, uint32_t bytes,
+                    uint64_t now_ns) {
+  if (!policer_) return true;
+  const FlowQos& s = slot(e);
+  DropReason why;
+  if (policer_->admit(direction(e, from_initiator), s.room(), s.cls(), bytes, now_ns, &why)) {
+    inc(Counter::kPacketsPassed);
+    inc(Counter::kBytesPassed, bytes);
+    return true;
+  }
+  inc(Counter::kPacketsDropped);
+  inc(Counter::kBytesDropped, bytes);
+  return false;
+}
+
+bool Shaper::admit(flow::FlowEntry& e, const classify::Classifier* c, bool from_initiator,
+                   uint32_t bytes, uint64_t now_ns) {
+  if (!policer_) return true;
+  if (stale(e) || schedule_minute_ != static_cast<int64_t>(now_ns / 60'000'000'000ull)) {
+    AppFacts f;
+    char host[80];
+    if (c) {
+      const auto& cls = c->slot(e);
+      const uint32_t budget = image_->inspection.max_packets;
+      f.known = cls.done() || (cls.flags & classify::FlowClass::kNoState) ||
+                (budget && e.packets[0] + e.packets[1] >= budget);
+      f.master = cls.master;
+      f.app = cls.app;
+      f.category = cls.category;
+      const char* h = c->hostname(cls);
+      size_t n = 0;
+      for (; h[n] && n < sizeof(host) - 1; ++n)
+        host[n] = static_cast<char>(std::tolower(static_cast<unsigned char>(h[n])));
+      f.host = std::string_view(host, n);
+    }
+    assign(e, f, now_ns);
+  }
+  return police(e, from_initiator, bytes, now_ns);
+}
+
+std::string Shaper::classroom_name(uint32_t room) const {
+  if (!image_ || !policer_) return "unzoned";
+  const api::QosImage& q = image_->bandwidth;
+  if (room >= q.classrooms.size() || q.classrooms[room].qos_zone >= q.zones.size())
+    return "unzoned";
+  const api::QosClassroom& c = q.classrooms[room];
+  const std::string zone = image_->zones[q.zones[c.qos_zone].zone].name;
+  return c.vlan ? zone + "/vlan" + std::to_string(c.vlan) : zone;
+}
+
+std::string Shaper::class_name(uint32_t cls) const {
+  if (!image_ || cls >= image_->bandwidth.classes.size()) return "default";
+  return image_->bandwidth.classes[cls].name;
+}
+
+}  // namespace cg::qos
