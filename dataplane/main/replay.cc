@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "dataplane/export/event_json.h"
 #include "dataplane/export/flow_record.h"
 #include "dataplane/pipeline/pipeline.h"
 
@@ -75,6 +76,27 @@ ReplayResult run(const std::string& pcap_path, const runtime::DataplaneConfig& c
   collector.classifier = pipe.classifier();
   collector.enforcer = &pipe.enforcer();
   pipe.set_end_callback(&Collector::on_end, &collector);
+  // Detection: blocklists from the configured feed files; events drained after every burst.
+  if (!pcfg.detect.blocklist_files.empty()) {
+    auto bl = std::make_shared<detect::Blocklist>();
+    detect::BlocklistStats st;
+    for (const auto& f : pcfg.detect.blocklist_files) {
+      std::string why;
+      if (!bl->add_file(f, &st, &why)) {
+        res.error = why;
+        pcap_close(pc);
+        return res;
+      }
+    }
+    bl->finalize();
+    pipe.set_blocklist(std::move(bl));
+  }
+  std::vector<exporter::Event> events;
+  auto drain_events = [&] {
+    exporter::Event buf[64];
+    while (uint32_t got = pipe.detector().events().pop(buf, 64))
+      events.insert(events.end(), buf, buf + got);
+  };
 
   // Frames are copied into a burst buffer: libpcap reuses its buffer on every next_ex call.
   constexpr uint32_t kBurst = 32;
@@ -92,6 +114,7 @@ ReplayResult run(const std::string& pcap_path, const runtime::DataplaneConfig& c
     for (uint32_t i = 0; i < n; ++i)
       (verdicts[i] == pipeline::Verdict::kForward ? forwarded : dropped) += 1;
     pipe.tick(refs[n - 1].ts_ns);
+    drain_events();
     n = 0;
   };
 
@@ -116,6 +139,7 @@ ReplayResult run(const std::string& pcap_path, const runtime::DataplaneConfig& c
 
   // Flows still live at the end of the capture are reported with end_reason "shutdown".
   pipe.table().flush(flow::EndReason::kShutdown);
+  drain_events();
 
   nlohmann::json& j = res.report;
   j["version"] = 1;
@@ -135,6 +159,9 @@ ReplayResult run(const std::string& pcap_path, const runtime::DataplaneConfig& c
     for (size_t i = 0; i < classify::kCounterCount; ++i)
       counters[std::string(classify::counter_name(static_cast<classify::Counter>(i)))] =
           c->counters()[i];
+  for (size_t i = 0; i < detect::kCounterCount; ++i)
+    counters[std::string(detect::counter_name(static_cast<detect::Counter>(i)))] =
+        pipe.detector().counters()[i];
   for (size_t i = 0; i < enforce::kCounterCount; ++i)
     counters[std::string(enforce::counter_name(static_cast<enforce::Counter>(i)))] =
         pipe.enforcer().counters()[i];
@@ -156,6 +183,16 @@ ReplayResult run(const std::string& pcap_path, const runtime::DataplaneConfig& c
   for (const auto& r : collector.ended)
     flows.push_back(exporter::to_json(r, pipe.classifier(), &pipe.enforcer()));
   j["flows"] = std::move(flows);
+  // Every event of the run in the event schema (dataplane/api/event.schema.json); a full ring
+  // shows up as an overflow event, never as a silent gap.
+  exporter::EventContext ectx;
+  ectx.image = policy;
+  nlohmann::json ev_json = nlohmann::json::array();
+  for (const auto& ev : events) ev_json.push_back(exporter::to_json(ev, ectx));
+  if (uint64_t lost = pipe.detector().events().dropped())
+    ev_json.push_back(exporter::to_json(
+        exporter::overflow_event(last_ns, "worker_ring", lost, 0), ectx));
+  j["events"] = std::move(ev_json);
   if (const api::PolicyImage* im = pipe.enforcer().image()) {
     // Per-rule counters: packets and bytes judged by the rule, flows it decided.
     nlohmann::json rules = nlohmann::json::array();

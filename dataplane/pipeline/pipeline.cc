@@ -8,6 +8,7 @@ constexpr std::string_view kCounterNames[kCounterCount] = {
     "packets",         "bytes",          "forwarded",          "ip_packets",
     "non_ip_packets",  "drop_malformed", "drop_non_ip",        "drop_flow_table_full",
     "fragments_matched", "fragments_unmatched", "drop_policy",
+    "drop_blocklist",
 };
 }  // namespace
 
@@ -49,6 +50,7 @@ Pipeline::Pipeline(const PipelineConfig& cfg)
     : cfg_(cfg),
       classifier_(make_classifier(cfg, ext_)),
       enforcer_attached_(enforcer_.attach(ext_)),
+      detect_(cfg.detect, 0),
       table_(cfg.table, &ext_) {
   if (!enforcer_attached_) throw std::runtime_error("flow extension area full (verdict)");
   table_.set_end_callback(&Pipeline::on_flow_end, this);
@@ -56,7 +58,13 @@ Pipeline::Pipeline(const PipelineConfig& cfg)
 
 void Pipeline::on_flow_end(void* ctx, flow::FlowEntry& e, flow::EndReason why) {
   auto* self = static_cast<Pipeline*>(ctx);
-  if (self->classifier_) self->classifier_->finish(e);
+  if (self->classifier_) {
+    const bool was_done = self->classifier_->slot(e).done();
+    self->classifier_->finish(e);
+    if (!was_done && self->classifier_->slot(e).done())
+      self->detect_.on_classified(e, *self->classifier_, e.last_seen_ns);
+  }
+  self->detect_.on_flow_end(e);
   self->enforcer_.settle(e, self->classifier_.get(), e.last_seen_ns);
   if (self->end_fn_) self->end_fn_(self->end_ctx_, e, why);
 }
@@ -127,11 +135,26 @@ void Pipeline::process(const PacketRef* pkts, uint32_t n, Verdict* verdicts) {
       if (pkts[i].port == 1) e->flags |= flow::FlowEntry::kInitiatorOutside;
     }
     if (e) e = table_.account(e, src_lo[j], pkts[i].wire_len, parsed[i].tcp_flags, now_ns);
-    if (e && classifier_) {
+    bool detect_pass = !e || detect_.on_packet(*e, parsed[i], is_new, pkts[i].port, now_ns);
+    if (e && detect_pass && classifier_) {
+      const bool was_done = classifier_->slot(*e).done();
       uint32_t off = parsed[i].l3_offset;
       classifier_->process(*e, pkts[i].data + off, pkts[i].len - off, now_ns);
+      if (!was_done && classifier_->slot(*e).done())
+        detect_pass = detect_.on_classified(*e, *classifier_, now_ns);
     }
-    if (e && !enforcer_.judge(*e, classifier_.get(), pkts[i].wire_len, now_ns)) {
+    if (!detect_pass) {
+      inc(Counter::kDropBlocklist);
+      verdicts[i] = Verdict::kDrop;
+      continue;
+    }
+    const enforce::FlowVerdict before = e ? enforcer_.slot(*e) : enforce::FlowVerdict{};
+    const bool policy_pass =
+        !e || enforcer_.judge(*e, classifier_.get(), pkts[i].wire_len, now_ns);
+    if (e && enforcer_.image() && detect_.enabled())
+      detect_.on_verdict(*e, classifier_.get(), *enforcer_.image(), before, enforcer_.slot(*e),
+                         now_ns);
+    if (e && !policy_pass) {
       inc(Counter::kDropPolicy);
       verdicts[i] = Verdict::kDrop;
       continue;

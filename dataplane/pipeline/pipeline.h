@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "dataplane/classify/classifier.h"
+#include "dataplane/detect/detector.h"
 #include "dataplane/enforce/enforcer.h"
 #include "dataplane/flow/flow_table.h"
 #include "dataplane/packet/parser.h"
@@ -25,6 +26,7 @@ struct PipelineConfig {
   packet::LinkType link = packet::LinkType::kEthernet;
   bool classify = true;  // nDPI application identification
   classify::ClassifierConfig classifier;
+  detect::DetectConfig detect;  // scans, floods, blocklists, risks, policy events
 };
 
 struct PacketRef {
@@ -50,6 +52,7 @@ enum class Counter : uint8_t {
   kFragmentsMatched,
   kFragmentsUnmatched,
   kDropPolicy,
+  kDropBlocklist,  // a blocklisted flow (detect.blocklist_action: block)
   kCount
 };
 inline constexpr size_t kCounterCount = static_cast<size_t>(Counter::kCount);
@@ -102,6 +105,10 @@ class Pipeline {
   // Judges n <= kMaxBurst packets; verdicts[i] says whether packet i leaves by the other port.
   void process(const PacketRef* pkts, uint32_t n, Verdict* verdicts);
   // Housekeeping between bursts (flow expiry). Cheap when called often.
+  // Detection stage: events land in detector().events(), the worker's bounded ring.
+  detect::Detector& detector() { return detect_; }
+  const detect::Detector& detector() const { return detect_; }
+  void set_blocklist(std::shared_ptr<const detect::Blocklist> b) { detect_.set_blocklist(b); }
   void tick(uint64_t now_ns) { table_.expire(now_ns); }
 
   flow::FlowTable& table() { return table_; }
@@ -126,6 +133,7 @@ class Pipeline {
   flow::FlowTable::EndFn end_fn_ = nullptr;
   void* end_ctx_ = nullptr;
   FragmentPorts frags_;
+  detect::Detector detect_;
   packet::Counters decode_;
   std::array<uint64_t, kCounterCount> counters_{};
 };

@@ -131,6 +131,66 @@ const std::vector<KeyDecl>& keys() {
       {"classify.sha1_file", Kind::kString, 0, 0, "", {},
        "malicious certificate SHA1 fingerprints (CSV)",
        [](C& c, const N& n) { c.pipeline.classifier.sha1_file = n.as<std::string>(); }},
+      // detection (dataplane/detect): thresholds, tables, blocklists, risks, policy events
+      {"detect.enabled", Kind::kBool, 0, 0, "true", {},
+       "scan / flood / blocklist / risk detection and policy events",
+       [](C& c, const N& n) { c.pipeline.detect.enabled = n.as<bool>(); }},
+      {"detect.scan.ports", Kind::kUint, 2, 512, "20", {},
+       "port scan: distinct ports of one host from one source within detect.scan.window",
+       [](C& c, const N& n) { c.pipeline.detect.scan_ports = n.as<uint32_t>(); }},
+      {"detect.scan.hosts", Kind::kUint, 2, 512, "20", {},
+       "host sweep: distinct hosts on one port from one source within detect.scan.window",
+       [](C& c, const N& n) { c.pipeline.detect.sweep_hosts = n.as<uint32_t>(); }},
+      {"detect.scan.window", Kind::kSeconds, 1, 3600, "10", {}, "seconds: scan window",
+       [](C& c, const N& n) { c.pipeline.detect.scan_window_ns = to_ns(n.as<double>()); }},
+      {"detect.scan.table", Kind::kUint, 64, 16777216, "8192", {},
+       "tracked (source, host) and (source, port) pairs per worker, each (~110 bytes)",
+       [](C& c, const N& n) { c.pipeline.detect.scan_table = n.as<uint32_t>(); }},
+      {"detect.flood.syn_packets", Kind::kUint, 10, 1000000000, "2000", {},
+       "SYN flood: TCP SYNs toward one host within detect.flood.window",
+       [](C& c, const N& n) { c.pipeline.detect.syn_flood_packets = n.as<uint32_t>(); }},
+      {"detect.flood.udp_packets", Kind::kUint, 10, 1000000000, "50000", {},
+       "UDP flood: UDP packets toward one host within detect.flood.window",
+       [](C& c, const N& n) { c.pipeline.detect.udp_flood_packets = n.as<uint32_t>(); }},
+      {"detect.flood.window", Kind::kSeconds, 0.01, 60, "1", {}, "seconds: flood window",
+       [](C& c, const N& n) { c.pipeline.detect.flood_window_ns = to_ns(n.as<double>()); }},
+      {"detect.flood.table", Kind::kUint, 64, 16777216, "4096", {},
+       "tracked destination hosts per worker",
+       [](C& c, const N& n) { c.pipeline.detect.flood_table = n.as<uint32_t>(); }},
+      {"detect.blocklist.files", Kind::kStringList, 0, 0, "", {},
+       "feed files: addresses, CIDR prefixes, domains, hosts-file lines ('#'/';' comments)",
+       [](C& c, const N& n) {
+         c.pipeline.detect.blocklist_files = n.as<std::vector<std::string>>();
+       }},
+      {"detect.blocklist.action", Kind::kEnum, 0, 0, "block", {"block", "alert"},
+       "a blocklist hit drops the flow and alerts, or only alerts",
+       [](C& c, const N& n) {
+         c.pipeline.detect.blocklist_block = n.as<std::string>() == "block";
+       }},
+      {"detect.risk.min_severity", Kind::kEnum, 0, 0, "medium",
+       {"low", "medium", "high", "severe"},
+       "nDPI flow risks of this nDPI severity or more raise events",
+       [](C& c, const N& n) {
+         auto s = n.as<std::string>();
+         c.pipeline.detect.risk_min_severity = s == "low"      ? 1
+                                               : s == "medium" ? 2
+                                               : s == "high"   ? 3
+                                                               : 4;
+       }},
+      {"detect.risk.ignore", Kind::kStringList, 0, 0, "", {},
+       "nDPI risk names (as ndpiReader prints them) that never raise events",
+       [](C& c, const N& n) {
+         c.pipeline.detect.risk_ignore = n.as<std::vector<std::string>>();
+       }},
+      {"detect.policy_events.per_source", Kind::kUint, 1, 1000000, "10", {},
+       "policy events per (source, rule) per window; repeats beyond are counted, not sent",
+       [](C& c, const N& n) { c.pipeline.detect.policy_events_per_source = n.as<uint32_t>(); }},
+      {"detect.policy_events.window", Kind::kSeconds, 1, 86400, "60", {},
+       "seconds: policy event rate-limit window",
+       [](C& c, const N& n) { c.pipeline.detect.policy_window_ns = to_ns(n.as<double>()); }},
+      {"detect.events.ring", Kind::kUint, 64, 1048576, "4096", {},
+       "events buffered per worker for the control thread (rounded up to a power of two)",
+       [](C& c, const N& n) { c.pipeline.detect.event_ring = n.as<uint32_t>(); }},
       {"control.socket", Kind::kString, 0, 0, "/run/campusguard/dataplane.sock", {},
        "Unix socket of the control protocol",
        [](C& c, const N& n) { c.socket = n.as<std::string>(); }},
