@@ -1,0 +1,171 @@
+// cg-controld: the school's control plane daemon (see README.md).
+//   cg-controld --config FILE                 run
+//   cg-controld --help-config                 every configuration key
+//   cg-controld --check-config --config FILE  validate only
+//   cg-controld --config FILE --add-user NAME --role ROLE   password from stdin (first line)
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "controlplane/api/api.h"
+#include "controlplane/api/https_server.h"
+#include "controlplane/audit/audit_log.h"
+#include "controlplane/auth/auth.h"
+#include "controlplane/commit/commit_service.h"
+#include "controlplane/config/config.h"
+#include "controlplane/dpclient/dataplane_client.h"
+#include "controlplane/store/store.h"
+
+namespace {
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: cg-controld --config FILE [--check-config]\n"
+               "       cg-controld --config FILE --add-user NAME --role "
+               "sysadmin|secadmin|auditor|operator   (password on stdin)\n"
+               "       cg-controld --help-config\n");
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path, add_user, role;
+  bool check_only = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--config") {
+      config_path = next();
+    } else if (a == "--help-config") {
+      std::fputs(cg::config::config_help().c_str(), stdout);
+      return 0;
+    } else if (a == "--check-config") {
+      check_only = true;
+    } else if (a == "--add-user") {
+      add_user = next();
+    } else if (a == "--role") {
+      role = next();
+    } else {
+      return usage();
+    }
+  }
+  if (config_path.empty()) return usage();
+  std::vector<std::string> errors;
+  auto cfg = cg::config::load_config(config_path, &errors);
+  for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.c_str());
+  if (!errors.empty()) return 1;
+  if (check_only) {
+    std::printf("%s: ok\n", config_path.c_str());
+    return 0;
+  }
+  if (!cg::cp::init_crypto()) {
+    std::fprintf(stderr, "cg-controld: libsodium initialisation failed\n");
+    return 1;
+  }
+
+  cg::store::StoreConfig sc{cfg.store_backend, cfg.db_path(), cfg.pg_conninfo};
+  std::unique_ptr<cg::store::Store> store;
+  if (auto s = cg::store::open_store(sc, &store); !s) {
+    std::fprintf(stderr, "cg-controld: store: %s\n", s.message().c_str());
+    return 1;
+  }
+  cg::cp::SystemClock clock;
+  cg::audit::AuditLog audit(*store, clock);
+  cg::auth::Auth auth(*store, audit, clock,
+                      {cfg.lockout_failures, cfg.lockout_seconds, cfg.session_ttl_s,
+                       cfg.argon2_opslimit, cfg.argon2_memlimit_kib});
+
+  if (!add_user.empty()) {
+    auto r = cg::auth::parse_role(role);
+    if (!r) return usage();
+    std::string password;
+    std::getline(std::cin, password);
+    if (auto s = auth.add_user(add_user, *r, password, "local-admin"); !s) {
+      std::fprintf(stderr, "cg-controld: %s\n", s.message().c_str());
+      return 1;
+    }
+    std::printf("user %s (%s) saved\n", add_user.c_str(), role.c_str());
+    return 0;
+  }
+
+  cg::dpclient::SocketDataplaneClient dp(cfg.dataplane_socket,
+                                         static_cast<int>(cfg.dataplane_timeout_ms));
+  cg::commit::CommitService commit(*store, audit, dp, clock,
+                                   {cfg.keep_revisions, cfg.max_confirm_s, cfg.zoneinfo});
+  cg::api::Api api({*store, audit, auth, commit, dp, clock, {}});
+
+  std::string err;
+  if (!cg::api::ensure_certificate(cfg.cert_path(), cfg.key_path(), &err)) {
+    std::fprintf(stderr, "cg-controld: %s\n", err.c_str());
+    return 1;
+  }
+  cg::api::HttpsServer server(api, cfg.cert_path(), cfg.key_path(),
+                              static_cast<int>(cfg.api_threads));
+  if (!server.valid()) {
+    std::fprintf(stderr, "cg-controld: cannot load TLS certificate/key %s %s\n",
+                 cfg.cert_path().c_str(), cfg.key_path().c_str());
+    return 1;
+  }
+  int port = server.bind(cfg.api_listen, static_cast<int>(cfg.api_port));
+  if (port < 0) {
+    std::fprintf(stderr, "cg-controld: cannot listen on %s:%u\n", cfg.api_listen.c_str(),
+                 cfg.api_port);
+    return 1;
+  }
+  {
+    std::ofstream pf(cfg.state_dir + "/controld.port");
+    pf << port << "\n";
+  }
+  audit.append("controld", "controld.start", "controld",
+               {{"port", port}, {"store", store->backend()}, {"pid", getpid()}});
+
+  // Signals are taken by sigwait on the main thread only.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  std::thread reconcile([&] {
+    const auto every = std::chrono::microseconds(
+        static_cast<int64_t>(cfg.reconcile_interval_s * 1e6));
+    std::unique_lock lock(mu);
+    while (!stop) {
+      lock.unlock();
+      commit.tick();
+      lock.lock();
+      cv.wait_for(lock, every, [&] { return stop.load(); });
+    }
+  });
+  std::thread http([&] { server.run(); });
+  std::fprintf(stderr, "cg-controld: listening on https://%s:%d (store %s, dataplane %s)\n",
+               cfg.api_listen.c_str(), port, store->backend().c_str(),
+               cfg.dataplane_socket.c_str());
+
+  int sig = 0;
+  sigwait(&set, &sig);
+  std::fprintf(stderr, "cg-controld: signal %d, stopping\n", sig);
+  {
+    std::lock_guard lock(mu);
+    stop = true;
+  }
+  cv.notify_all();
+  server.stop();
+  http.join();
+  reconcile.join();
+  audit.append("controld", "controld.stop", "controld", {{"signal", sig}});
+  return 0;
+}
