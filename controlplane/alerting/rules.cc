@@ -238,7 +238,8 @@ std::optional<KeyError> parse_silence(const nlohmann::json& j, Silence& s) {
     s.starts = *ts;
     if (s.starts >= s.ends) return KeyError{"ends", "must be after starts"};
   }
-  if (j.contains("rules") && !scalar_list(j.at("rules"), s.rules))
+  bool no_rules = j.contains("rules") && j.at("rules").is_array() && j.at("rules").empty();
+  if (j.contains("rules") && !no_rules && !scalar_list(j.at("rules"), s.rules))
     return KeyError{"rules", "expected a rule name or a list of them"};
   if (j.contains("match")) {
     if (auto e = parse_matcher(j.at("match"), s.match))
@@ -520,7 +521,7 @@ class Loader {
 
   int64_t int_in(const YAML::Node& v, const std::string& path, int64_t lo, int64_t hi,
                  int64_t dflt) {
-    if (!v.IsDefined()) return dflt;
+    if (!v.IsDefined() || v.IsNull()) return dflt;
     int64_t x = 0;
     const std::string& s = v.Scalar();
     std::from_chars(s.data(), s.data() + s.size(), x);
@@ -773,13 +774,15 @@ class Loader {
       }
     }
     if (f.count("channels")) {
-      r.channels = strings(f["channels"].second, path + ".channels");
+      const YAML::Node& list = f["channels"].second;
+      r.channels = strings(list, path + ".channels");
       std::set<std::string> seen;
-      for (const auto& c : r.channels) {
-        if (!cfg.channel(c)) error(f["channels"].second, path + ".channels",
-                                   "unknown channel '" + c + "'");
+      for (size_t i = 0; i < r.channels.size(); ++i) {
+        const std::string& c = r.channels[i];
+        YAML::Node at = list.IsSequence() ? list[i] : list;
+        if (!cfg.channel(c)) error(at, path + ".channels", "unknown channel '" + c + "'");
         if (!seen.insert(c).second)
-          error(f["channels"].second, path + ".channels", "channel '" + c + "' listed twice");
+          error(at, path + ".channels", "channel '" + c + "' listed twice");
       }
     }
   }

@@ -1,5 +1,6 @@
 #include "controlplane/alerting/store.h"
 
+
 namespace cg::alerting {
 
 std::string_view delivery_state_name(DeliveryState s) {
@@ -294,6 +295,7 @@ std::vector<Silence> Store::silences() {
     std::string err;
     auto j = nlohmann::json::parse(s.col_text(0), nullptr, false);
     if (auto sil = silence_from_json(j, err)) out.push_back(std::move(*sil));
+    else error_ = "stored silence unreadable: " + err;
   }
   return out;
 }
