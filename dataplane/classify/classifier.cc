@@ -150,6 +150,14 @@ void Classifier::finish(flow::FlowEntry& e) {
   if (c.state && !c.done()) complete(c, c.app == NDPI_PROTOCOL_UNKNOWN);
 }
 
+const char* Classifier::inspecting_hostname(const flow::FlowEntry& e) const {
+  const FlowClass& c = slot(e);
+  if (!c.state) return "";
+  const auto* f =
+      reinterpret_cast<const ndpi_flow_struct*>(states_.data() + (c.state - 1) * state_size_);
+  return reinterpret_cast<const char*>(f->host_server_name);
+}
+
 const char* Classifier::hostname(const FlowClass& c) const {
   return c.host ? hosts_[c.host - 1].data() : "";
 }

@@ -86,6 +86,9 @@ class Classifier {
 
   Names names(const FlowClass& c) const;
   const char* hostname(const FlowClass& c) const;
+  // The hostname (DNS query / SNI / Host) nDPI has seen so far for a flow still under
+  // inspection, "" when none or not inspecting (detect checks blocklists before nDPI is done).
+  const char* inspecting_hostname(const flow::FlowEntry& e) const;
   uint64_t counter(Counter c) const { return counters_[static_cast<size_t>(c)]; }
   const std::array<uint64_t, kCounterCount>& counters() const { return counters_; }
   ndpi_detection_module_struct* module() const { return ndpi_; }

@@ -75,15 +75,15 @@ std::string_view counter_name(Counter c) { return kCounterNames[static_cast<size
 uint8_t ndpi_severity(int risk) {
   if (risk <= 0 || risk >= NDPI_MAX_RISK) return 0;
   const ndpi_risk_info* info = ndpi_risk2severity(static_cast<ndpi_risk_enum>(risk));
-  return info ? static_cast<uint8_t>(info->severity) : 0;
+  return info ? static_cast<uint8_t>(info->severity + 1) : 0;  // NDPI_RISK_LOW is 0
 }
 
 api::Severity severity_of_ndpi(uint8_t s) {
   switch (s) {
-    case NDPI_RISK_LOW: return api::Severity::kLow;
-    case NDPI_RISK_MEDIUM: return api::Severity::kMedium;
-    case NDPI_RISK_HIGH: return api::Severity::kHigh;
-    case NDPI_RISK_SEVERE: return api::Severity::kCritical;
+    case 1: return api::Severity::kLow;
+    case 2: return api::Severity::kMedium;
+    case 3: return api::Severity::kHigh;
+    case 4: return api::Severity::kCritical;
     default: return api::Severity::kInfo;
   }
 }
@@ -156,7 +156,7 @@ void Detector::fill_flow_names(exporter::Event& ev, const flow::FlowEntry& e,
   if (!c) return;
   const classify::FlowClass& fc = c->slot(e);
   ev.set_host(c->hostname(fc));
-  if (!fc.done()) return;
+  if (!fc.done() && fc.master == 0 && fc.app == 0) return;  // nothing known yet
   ndpi_protocol p{fc.master, fc.app, static_cast<ndpi_protocol_category_t>(fc.category)};
   char buf[64];
   ev.set_app(ndpi_protocol2name(c->module(), p, buf, sizeof(buf)));
@@ -308,30 +308,43 @@ bool Detector::on_packet(const flow::FlowEntry& e, const packet::Parsed& p, bool
   return true;
 }
 
+bool Detector::check_domain(const flow::FlowEntry& e, const classify::Classifier& c,
+                            const char* host, uint64_t now_ns) {
+  const Blocklist* bl = blocklist_.get();
+  if (!bl || !host[0] || (blocked_count_ && is_blocked(e))) return true;
+  const char* hit = bl->match_domain(host);
+  if (!hit) return true;
+  const classify::FlowClass& fc = c.slot(e);
+  inc(Counter::kBlocklistDomainHits);
+  exporter::Event ev = base(e, exporter::EventKind::kBlocklistDomain, now_ns);
+  fill_flow_names(ev, e, &c);
+  ev.set_host(host);
+  ev.set_name(hit);
+  const uint16_t m = fc.master ? fc.master : fc.app;
+  using exporter::MatchOn;
+  ev.match_on = m == NDPI_PROTOCOL_DNS                               ? MatchOn::kDnsQuery
+                : m == NDPI_PROTOCOL_TLS || m == NDPI_PROTOCOL_QUIC ? MatchOn::kTlsSni
+                : m == NDPI_PROTOCOL_HTTP                            ? MatchOn::kHttpHost
+                                                                     : MatchOn::kHostname;
+  ev.severity = static_cast<uint8_t>(cfg_.blocklist_severity);
+  ev.blocked = cfg_.blocklist_block && block(e);
+  emit(ev);
+  return !ev.blocked;
+}
+
+bool Detector::on_inspected(const flow::FlowEntry& e, const classify::Classifier& c,
+                            uint64_t now_ns) {
+  // Only when blocking: a blocked flow is not inspected again, so this runs once per hit. In
+  // alert-only mode the name is checked once, when classification completes.
+  if (!cfg_.enabled || !cfg_.blocklist_block || !blocklist_) return true;
+  return check_domain(e, c, c.inspecting_hostname(e), now_ns);
+}
+
 bool Detector::on_classified(const flow::FlowEntry& e, const classify::Classifier& c,
                              uint64_t now_ns) {
   if (!cfg_.enabled) return true;
   const classify::FlowClass& fc = c.slot(e);
-  bool pass = true;
-  const char* host = c.hostname(fc);
-  const Blocklist* bl = blocklist_.get();
-  if (bl && host[0]) {
-    if (const char* hit = bl->match_domain(host)) {
-      inc(Counter::kBlocklistDomainHits);
-      exporter::Event ev = base(e, exporter::EventKind::kBlocklistDomain, now_ns);
-      fill_flow_names(ev, e, &c);
-      ev.set_name(hit);
-      const uint16_t m = fc.master ? fc.master : fc.app;
-      ev.match_on = m == NDPI_PROTOCOL_DNS                               ? exporter::MatchOn::kDnsQuery
-                    : m == NDPI_PROTOCOL_TLS || m == NDPI_PROTOCOL_QUIC ? exporter::MatchOn::kTlsSni
-                    : m == NDPI_PROTOCOL_HTTP                            ? exporter::MatchOn::kHttpHost
-                                                                         : exporter::MatchOn::kHostname;
-      ev.severity = static_cast<uint8_t>(cfg_.blocklist_severity);
-      ev.blocked = cfg_.blocklist_block && block(e);
-      pass = !ev.blocked;
-      emit(ev);
-    }
-  }
+  const bool pass = check_domain(e, c, c.hostname(fc), now_ns);
   if (const uint64_t bits = fc.risk & risk_events_mask_) {
     inc(Counter::kRiskEvents);
     exporter::Event ev = base(e, exporter::EventKind::kFlowRisk, now_ns);

@@ -219,6 +219,10 @@ class Detector {
   // created the flow. Returns false when the packet must be dropped (blocklisted flow).
   bool on_packet(const flow::FlowEntry& e, const packet::Parsed& p, bool is_new, uint8_t port,
                  uint64_t now_ns);
+  // A packet of a flow still under inspection went through nDPI: with blocking on, the hostname
+  // seen so far (DNS query, TLS SNI, HTTP Host) is checked against the domain blocklist, so the
+  // query / ClientHello / request itself is dropped. Returns false when the flow is now blocked.
+  bool on_inspected(const flow::FlowEntry& e, const classify::Classifier& c, uint64_t now_ns);
   // The flow's classification just completed (hostname, risks known). `c` is non-null.
   // Returns false when the flow is now blocked (domain blocklist).
   bool on_classified(const flow::FlowEntry& e, const classify::Classifier& c, uint64_t now_ns);
@@ -247,6 +251,8 @@ class Detector {
   void fill_flow_names(exporter::Event& ev, const flow::FlowEntry& e,
                        const classify::Classifier* c) const;
   bool block(const flow::FlowEntry& e);
+  bool check_domain(const flow::FlowEntry& e, const classify::Classifier& c, const char* host,
+                    uint64_t now_ns);
   bool is_blocked(const flow::FlowEntry& e) const;
 
   DetectConfig cfg_;

@@ -142,6 +142,8 @@ void Pipeline::process(const PacketRef* pkts, uint32_t n, Verdict* verdicts) {
       classifier_->process(*e, pkts[i].data + off, pkts[i].len - off, now_ns);
       if (!was_done && classifier_->slot(*e).done())
         detect_pass = detect_.on_classified(*e, *classifier_, now_ns);
+      else if (!was_done)
+        detect_pass = detect_.on_inspected(*e, *classifier_, now_ns);
     }
     if (!detect_pass) {
       inc(Counter::kDropBlocklist);
