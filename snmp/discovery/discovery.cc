@@ -102,12 +102,53 @@ Result<DeviceDiscovery> discover_device(SnmpSession& session, const DiscoveryOpt
       d.system.object_id = format_oid(vb.value.oid);
     }
   }
+  // LLDP local chassis id (how neighbours name this device): a GET of its own, so an agent that
+  // answers a GET of unknown objects with an error cannot spoil the system group. Optional.
+  auto loc = session.get({mibs::kLldpLocChassisIdSubtype, mibs::kLldpLocChassisId});
+  if (loc.ok()) {
+    std::optional<int64_t> chassis_subtype;
+    std::optional<std::string> chassis_id;
+    for (const VarBind& vb : *loc) {
+      if (vb.value.is_exception() || vb.value.type == ValueType::kNull) continue;
+      if (vb.oid == mibs::kLldpLocChassisIdSubtype) {
+        chassis_subtype = mibs::as_integer(vb.value);
+      } else if (vb.oid == mibs::kLldpLocChassisId) {
+        chassis_id = mibs::as_bytes(vb.value);
+        if (!chassis_id) stats.skip("lldpLocChassisId.bad_value");
+      }
+    }
+    if (chassis_id && !chassis_id->empty())
+      d.system.chassis_id = mibs::format_chassis_id(chassis_subtype, *chassis_id);
+  } else {
+    stats.skip("lldpLocChassisId.get_failed");
+  }
   if (!d.system.name) d.missing.push_back("sysName");
   if (!d.system.descr) d.missing.push_back("sysDescr");
   if (!d.system.object_id) d.missing.push_back("sysObjectID");
 
   Prober p(session, options, d);
   namespace m = mibs;
+
+  // 1b. ENTITY-MIB: model and serial number of the chassis.
+  m::EntityColumns entc;
+  p.table("entPhysicalTable", m::kEntPhysicalEntry,
+          {m::kEntPhysicalContainedIn, m::kEntPhysicalClass, m::kEntPhysicalSerialNum,
+           m::kEntPhysicalModelName},
+          {&entc.contained_in, &entc.cls, &entc.serial, &entc.model});
+  auto entities = m::decode_entity_rows(entc, stats);
+  if (const m::EntityRow* chassis = m::primary_chassis(entities)) {
+    auto trimmed = [](const std::optional<std::string>& raw) -> std::optional<std::string> {
+      if (!raw) return std::nullopt;
+      std::string t = m::display_string(*raw);
+      size_t b = t.find_first_not_of(" \t"), e = t.find_last_not_of(" \t");
+      if (b == std::string::npos) return std::nullopt;
+      return t.substr(b, e - b + 1);
+    };
+    d.system.model = trimmed(chassis->model);
+    d.system.serial = trimmed(chassis->serial);
+  } else if (!entities.empty()) {
+    stats.skip("entity.no_chassis");
+  }
 
   // 2. Interfaces.
   m::IfColumns ifc;
@@ -146,9 +187,12 @@ Result<DeviceDiscovery> discover_device(SnmpSession& session, const DiscoveryOpt
     if (by_if_index)
       for (const auto& [port, if_index] : base_port) ordinal_if.push_back(if_index);
   }
-  auto by_ordinal = [&](uint32_t p) -> const Interface* {
-    if (p == 0 || p > ordinal_if.size()) return nullptr;
-    return ifs.find(ordinal_if[p - 1]);
+  for (Interface& itf : d.interfaces) {
+    for (const auto& [port, if_index] : base_port) itf.bridge_port |= if_index == itf.index;
+  }
+  auto by_ordinal = [&](uint32_t port) -> const Interface* {
+    if (port == 0 || port > ordinal_if.size()) return nullptr;
+    return ifs.find(ordinal_if[port - 1]);
   };
 
   // 3. LLDP.
@@ -198,6 +242,7 @@ Result<DeviceDiscovery> discover_device(SnmpSession& session, const DiscoveryOpt
     n.remote_chassis_id =
         r.chassis_id ? m::format_chassis_id(r.chassis_id_subtype, *r.chassis_id) : "";
     std::string sys_name = r.sys_name ? m::display_string(*r.sys_name) : "";
+    n.remote_descr = r.sys_desc ? m::display_string(*r.sys_desc) : "";
     n.remote_name = !sys_name.empty() ? sys_name : n.remote_chassis_id;
     std::string port_id = r.port_id ? m::format_port_id(r.port_id_subtype, *r.port_id) : "";
     std::string port_desc = r.port_desc ? m::display_string(*r.port_desc) : "";
@@ -374,6 +419,10 @@ Result<DeviceDiscovery> discover_device(SnmpSession& session, const DiscoveryOpt
     }
   }
 
+  // 7. The device's own addresses (to recognise it when a neighbour names another of them).
+  Column addr_col;
+  if (p.table("ipAddrTable", m::kIpAddrEntry, {m::kIpAdEntAddr}, {&addr_col}))
+    d.system.addresses = m::decode_ip_ad_ent_addr(addr_col, stats);
   d.skipped = stats.skipped;
   return d;
 }
@@ -384,7 +433,9 @@ nlohmann::json to_json(const DeviceDiscovery& d) {
   json j;
   j["system"] = {{"name", opt(d.system.name)},
                  {"descr", opt(d.system.descr)},
-                 {"object_id", opt(d.system.object_id)}};
+                 {"object_id", opt(d.system.object_id)},
+                 {"model", opt(d.system.model)},
+                 {"serial", opt(d.system.serial)}};
   j["interfaces"] = json::array();
   for (const auto& i : d.interfaces) {
     j["interfaces"].push_back({{"index", i.index},
@@ -415,6 +466,7 @@ std::string to_text(const DeviceDiscovery& d) {
   auto s = [](const std::optional<std::string>& x) { return x ? *x : std::string("-"); };
   o << "system: " << s(d.system.name) << "  (" << s(d.system.object_id) << ")\n";
   o << "  " << s(d.system.descr) << "\n";
+  o << "  model " << s(d.system.model) << ", serial " << s(d.system.serial) << "\n";
   o << "\ninterfaces (" << d.interfaces.size() << "):\n";
   for (const auto& i : d.interfaces) {
     o << "  " << i.index << "\t" << i.name << "\t"

@@ -16,6 +16,9 @@ namespace cg::snmp {
 
 struct SystemInfo {
   std::optional<std::string> name, descr, object_id;
+  std::optional<std::string> model, serial;  // ENTITY-MIB primary chassis (see README)
+  std::optional<std::string> chassis_id;     // lldpLocChassisId as text (links are matched on it)
+  std::vector<std::string> addresses;        // ipAdEntAddr: the device's own IPv4 addresses
 };
 
 struct Interface {
@@ -26,6 +29,7 @@ struct Interface {
   std::optional<int64_t> type;             // IANAifType number
   std::optional<uint64_t> speed_mbps;      // ifHighSpeed if > 0, else ifSpeed rounded to Mbit/s
   std::optional<std::string> oper_status;  // up, down, testing, unknown, dormant, ...
+  bool bridge_port = false;                // listed in dot1dBasePortTable (a switch port)
 };
 
 struct Neighbor {
@@ -36,6 +40,7 @@ struct Neighbor {
   std::string remote_port;
   std::optional<std::string> remote_address;
   std::string remote_chassis_id;  // LLDP only
+  std::string remote_descr;       // LLDP lldpRemSysDesc ("" for CDP)
 };
 
 struct FdbEntry {

@@ -1,5 +1,5 @@
-// OIDs of the MIB objects discovery reads (SNMPv2-MIB, IF-MIB, LLDP-MIB, CISCO-CDP-MIB,
-// BRIDGE-MIB, Q-BRIDGE-MIB, IP-MIB). Entry OIDs plus column numbers; instance = entry.col.index.
+// OIDs of the MIB objects discovery reads (SNMPv2-MIB, ENTITY-MIB, IF-MIB, LLDP-MIB,
+// CISCO-CDP-MIB, BRIDGE-MIB, Q-BRIDGE-MIB, IP-MIB). Entry OIDs plus column numbers; instance = entry.col.index.
 #pragma once
 
 #include "snmp/session/types.h"
@@ -11,6 +11,11 @@ inline const Oid kSysDescr{1, 3, 6, 1, 2, 1, 1, 1, 0};
 inline const Oid kSysObjectId{1, 3, 6, 1, 2, 1, 1, 2, 0};
 inline const Oid kSysName{1, 3, 6, 1, 2, 1, 1, 5, 0};
 
+// ENTITY-MIB entPhysicalTable (model and serial of the chassis)
+inline const Oid kEntPhysicalEntry{1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1};
+inline constexpr uint32_t kEntPhysicalContainedIn = 4, kEntPhysicalClass = 5,
+                          kEntPhysicalSerialNum = 11, kEntPhysicalModelName = 13;
+
 // IF-MIB ifTable / ifXTable
 inline const Oid kIfEntry{1, 3, 6, 1, 2, 1, 2, 2, 1};
 inline constexpr uint32_t kIfDescr = 2, kIfType = 3, kIfSpeed = 5, kIfOperStatus = 8;
@@ -18,6 +23,8 @@ inline const Oid kIfXEntry{1, 3, 6, 1, 2, 1, 31, 1, 1, 1};
 inline constexpr uint32_t kIfName = 1, kIfHighSpeed = 15, kIfAlias = 18;
 
 // LLDP-MIB (IEEE 802.1AB-2005, lldpV1): local ports, remote systems, remote management addresses
+inline const Oid kLldpLocChassisIdSubtype{1, 0, 8802, 1, 1, 2, 1, 3, 1, 0};
+inline const Oid kLldpLocChassisId{1, 0, 8802, 1, 1, 2, 1, 3, 2, 0};
 inline const Oid kLldpLocPortEntry{1, 0, 8802, 1, 1, 2, 1, 3, 7, 1};
 inline constexpr uint32_t kLldpLocPortIdSubtype = 2, kLldpLocPortId = 3, kLldpLocPortDesc = 4;
 inline const Oid kLldpRemEntry{1, 0, 8802, 1, 1, 2, 1, 4, 1, 1};
@@ -44,7 +51,9 @@ inline constexpr uint32_t kDot1qTpFdbPort = 2, kDot1qTpFdbStatus = 3;
 inline const Oid kDot1qVlanCurrentEntry{1, 3, 6, 1, 2, 1, 17, 7, 1, 4, 2, 1};
 inline constexpr uint32_t kDot1qVlanFdbId = 3;
 
-// IP-MIB
+// IP-MIB (ipAdEntAddr: the device's own IPv4 addresses, index = the address)
+inline const Oid kIpAddrEntry{1, 3, 6, 1, 2, 1, 4, 20, 1};
+inline constexpr uint32_t kIpAdEntAddr = 1;
 inline const Oid kIpNetToMediaEntry{1, 3, 6, 1, 2, 1, 4, 22, 1};
 inline constexpr uint32_t kIpNetToMediaPhysAddress = 2, kIpNetToMediaType = 4;
 inline const Oid kIpNetToPhysicalEntry{1, 3, 6, 1, 2, 1, 4, 35, 1};

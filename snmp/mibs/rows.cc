@@ -4,6 +4,7 @@
 
 #include <limits>
 #include <set>
+#include <tuple>
 
 namespace cg::snmp::mibs {
 namespace {
@@ -138,6 +139,72 @@ std::optional<std::string> format_ip(std::string_view bytes) {
 }
 
 // ---------------------------------------------------------------- IF-MIB
+
+std::map<uint32_t, EntityRow> decode_entity_rows(const EntityColumns& c, DecodeStats& stats) {
+  std::map<uint32_t, EntityRow> rows;
+  auto row = [&](const Oid& idx, const char* column) -> EntityRow* {
+    if (idx.size() != 1 || !valid_index(idx[0])) {
+      stats.skip(std::string(column) + ".bad_index");
+      return nullptr;
+    }
+    EntityRow& r = rows[idx[0]];
+    r.index = idx[0];
+    return &r;
+  };
+  for (const auto& [idx, v] : c.contained_in) {
+    EntityRow* r = row(idx, "entPhysicalContainedIn");
+    if (!r) continue;
+    auto x = as_unsigned(v);
+    if (!x || *x > kMaxIndex) {
+      stats.skip("entPhysicalContainedIn.bad_value");
+      continue;
+    }
+    r->contained_in = static_cast<uint32_t>(*x);
+  }
+  for (const auto& [idx, v] : c.cls) {
+    EntityRow* r = row(idx, "entPhysicalClass");
+    if (!r) continue;
+    auto x = as_integer(v);
+    if (!x || *x < 1 || *x > 12) {
+      stats.skip("entPhysicalClass.bad_value");
+      continue;
+    }
+    r->cls = *x;
+  }
+  for (const auto& [col, name, field] :
+       {std::tuple{&c.serial, "entPhysicalSerialNum", &EntityRow::serial},
+        std::tuple{&c.model, "entPhysicalModelName", &EntityRow::model}}) {
+    for (const auto& [idx, v] : *col) {
+      EntityRow* r = row(idx, name);
+      if (!r) continue;
+      auto b = as_bytes(v);
+      if (!b) {
+        stats.skip(std::string(name) + ".bad_value");
+        continue;
+      }
+      r->*field = *b;
+    }
+  }
+  return rows;
+}
+
+const EntityRow* primary_chassis(const std::map<uint32_t, EntityRow>& rows) {
+  auto is_chassis = [](const EntityRow& r) { return r.cls == 3; };  // PhysicalClass chassis(3)
+  for (const auto& [index, r] : rows) {
+    if (!is_chassis(r)) continue;
+    // Walk up the containment chain (bounded: agents can send loops).
+    bool inside_chassis = false;
+    std::optional<uint32_t> up = r.contained_in;
+    for (int depth = 0; depth < 32 && up && *up != 0 && !inside_chassis; ++depth) {
+      auto it = rows.find(*up);
+      if (it == rows.end()) break;
+      inside_chassis = is_chassis(it->second);
+      up = it->second.contained_in;
+    }
+    if (!inside_chassis) return &r;
+  }
+  return nullptr;
+}
 
 std::map<uint32_t, IfRow> decode_if_rows(const IfColumns& c, DecodeStats& stats) {
   std::map<uint32_t, IfRow> rows;
@@ -502,6 +569,23 @@ std::vector<ArpRow> decode_ip_net_to_physical(const Column& phys, const Column& 
       continue;
     }
     add_arp_row(idx, *ip, v, type, "ipNetToPhysicalPhysAddress.bad_value", stats, out);
+  }
+  return out;
+}
+
+std::vector<std::string> decode_ip_ad_ent_addr(const Column& c, DecodeStats& stats) {
+  std::vector<std::string> out;
+  for (const auto& [idx, v] : c) {
+    auto from_index = index_bytes(idx, 0, 4);
+    if (idx.size() != 4 || !from_index) {
+      stats.skip("ipAddrTable.bad_index");
+      continue;
+    }
+    if (v.type != ValueType::kIpAddress || v.bytes.size() != 4) {
+      stats.skip("ipAddrTable.bad_value");
+      continue;
+    }
+    if (auto ip = format_ip(v.bytes)) out.push_back(*ip);
   }
   return out;
 }

@@ -40,6 +40,22 @@ std::optional<std::string> format_mac(std::string_view bytes);
 // 4 bytes -> dotted quad, 16 bytes -> RFC 5952 text; nullopt otherwise.
 std::optional<std::string> format_ip(std::string_view bytes);
 
+// ---- ENTITY-MIB
+struct EntityColumns {
+  Column contained_in, cls, serial, model;
+};
+struct EntityRow {
+  uint32_t index = 0;
+  std::optional<uint32_t> contained_in;
+  std::optional<int64_t> cls;                 // PhysicalClass: 3 = chassis
+  std::optional<std::string> serial, model;  // raw bytes
+};
+std::map<uint32_t, EntityRow> decode_entity_rows(const EntityColumns& c, DecodeStats& stats);
+// The device's chassis: the lowest-index chassis-class row that no other chassis contains
+// (a stack's members are contained in the stack, a module's chassis in nothing); nullptr if the
+// table has no chassis row.
+const EntityRow* primary_chassis(const std::map<uint32_t, EntityRow>& rows);
+
 // ---- IF-MIB
 struct IfColumns {
   Column descr, type, speed, oper_status;  // ifTable
@@ -126,6 +142,8 @@ std::map<uint32_t, uint32_t> decode_index_map(const Column& c, std::string_view 
                                               DecodeStats& stats);
 
 // ---- IP-MIB
+// ipAdEntAddr (index = the address, value = the same IpAddress): the device's IPv4 addresses.
+std::vector<std::string> decode_ip_ad_ent_addr(const Column& c, DecodeStats& stats);
 struct ArpRow {
   uint32_t if_index = 0;
   std::string ip;               // text

@@ -9,10 +9,11 @@
 #include <shared_mutex>
 #include <thread>
 
+#include "snmp/session/net_snmp_internal.h"
 #include "snmp/session/session.h"
 
 namespace cg::snmp {
-namespace {
+namespace detail {
 
 // net-snmp (Debian build, NETSNMP_REENTRANT undefined) keeps the USM user list in a global.
 // Session open/close and a v3 session's first request (engine ID discovery, which adds the
@@ -38,6 +39,13 @@ void init_library_once() {
     init_snmp("campusguard");
   });
 }
+
+}  // namespace detail
+namespace {
+
+using detail::convert_value;
+using detail::init_library_once;
+using detail::library_mutex;
 
 struct ProtoOid {
   const oid* oid_ptr;
@@ -101,7 +109,9 @@ bool is_auth_error(int liberr) {
   }
 }
 
-Value convert_value(const netsnmp_variable_list* v) {
+}  // namespace
+
+Value detail::convert_value(const netsnmp_variable_list* v) {
   switch (v->type) {
     case ASN_INTEGER:
       return Value::make_integer(v->val.integer ? *v->val.integer : 0);
@@ -158,6 +168,8 @@ Value convert_value(const netsnmp_variable_list* v) {
       return Value{};
   }
 }
+
+namespace {
 
 class NetSnmpSession final : public SnmpSession {
  public:

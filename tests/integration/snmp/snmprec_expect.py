@@ -7,6 +7,8 @@ import ipaddress
 SYS_NAME = (1, 3, 6, 1, 2, 1, 1, 5, 0)
 SYS_DESCR = (1, 3, 6, 1, 2, 1, 1, 1, 0)
 SYS_OBJECT_ID = (1, 3, 6, 1, 2, 1, 1, 2, 0)
+ENT_PHYSICAL = (1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1)
+IP_ADDR = (1, 3, 6, 1, 2, 1, 4, 20, 1)
 IF_ENTRY = (1, 3, 6, 1, 2, 1, 2, 2, 1)
 IFX_ENTRY = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1)
 LLDP_LOC_PORT = (1, 0, 8802, 1, 1, 2, 1, 3, 7, 1)
@@ -165,6 +167,46 @@ def expect(rec, fdb=True):
         if not any(got):
             missing.append(label)
         return got
+
+    # ENTITY-MIB: the chassis is the lowest-index row of class chassis(3) with no chassis among
+    # its containers; model / serial are its entPhysicalModelName / SerialNum, trimmed, or null.
+    cont_c, class_c, serial_c, model_c = table('entPhysicalTable', ENT_PHYSICAL, (4, 5, 11, 13))
+
+    def ent(col, idx, kind):
+        tv = col.get((idx,))
+        if tv is None:
+            return None
+        if kind == 'text':
+            return as_bytes(tv)
+        v = as_unsigned(tv) if kind == 'contained' else as_integer(tv)
+        if v is None or (kind == 'contained' and v > MAX_INDEX) or (
+                kind == 'class' and not 1 <= v <= 12):
+            return None
+        return v
+
+    ent_rows = sorted({i[0] for c in (cont_c, class_c, serial_c, model_c) for i in c
+                       if len(i) == 1 and valid_index(i[0])})
+    model = serial = None
+    for idx in ent_rows:
+        if ent(class_c, idx, 'class') != 3:
+            continue
+        up, inside, depth = ent(cont_c, idx, 'contained'), False, 0
+        while depth < 32 and up and not inside:
+            if up not in ent_rows:
+                break
+            inside = ent(class_c, up, 'class') == 3
+            up = ent(cont_c, up, 'contained')
+            depth += 1
+        if inside:
+            continue
+
+        def trimmed(b):
+            t = display(b).strip(' \t') if b is not None else ''
+            return t or None
+        model, serial = trimmed(ent(model_c, idx, 'text')), trimmed(ent(serial_c, idx, 'text'))
+        break
+    out['system']['model'] = model
+    out['system']['serial'] = serial
 
     # Interfaces
     descr_c, type_c, speed_c, oper_c = table('ifTable', IF_ENTRY, (2, 3, 5, 8))
@@ -405,6 +447,8 @@ def expect(rec, fdb=True):
                  and len(as_bytes(tv)) == 6]
     if not good_phys:
         table('ipNetToMediaTable', NET_TO_MEDIA, (2, 4))
+
+    table('ipAddrTable', IP_ADDR, (1,))
 
     for i in interfaces:
         del i['_descr']

@@ -333,7 +333,7 @@ TEST(Discovery, JsonShapeIsExact) {
   for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
   EXPECT_EQ(keys,
             (std::vector<std::string>{"fdb", "interfaces", "missing", "neighbors", "system"}));
-  EXPECT_EQ(j["system"].size(), 3u);
+  EXPECT_EQ(j["system"].size(), 5u);  // name, descr, object_id, model, serial
   EXPECT_EQ(j["interfaces"][0].size(), 6u);
   EXPECT_TRUE(j["interfaces"][0].contains("speed_mbps"));
   EXPECT_EQ(j["interfaces"][2]["type"], nullptr);
@@ -366,6 +366,69 @@ TEST(Discovery, RecordedHuaweiS5720) {
   EXPECT_EQ(by_remote["pm-test GigabitEthernet0/0/1"], "MEth0/0/1");
   EXPECT_EQ(d.fdb.size(), 2u);
   EXPECT_EQ(d.skipped["dot1dTpFdbTable.bad_port"], 3u);
+}
+
+
+// ENTITY-MIB: the chassis of a stack is the first chassis not inside another chassis; model and
+// serial are trimmed; the LLDP local chassis id and ipAddrTable addresses are read too.
+TEST(Discovery, EntityChassisAddressesAndChassisId) {
+  auto s = fake(
+      "1.0.8802.1.1.2.1.3.1.0|2|4\n"
+      "1.0.8802.1.1.2.1.3.2.0|4x|00e0fc123456\n"
+      "1.3.6.1.2.1.47.1.1.1.1.4.1|2|0\n"
+      "1.3.6.1.2.1.47.1.1.1.1.5.1|2|11\n"  // stack
+      "1.3.6.1.2.1.47.1.1.1.1.4.2|2|1\n"
+      "1.3.6.1.2.1.47.1.1.1.1.5.2|2|3\n"  // member chassis 1
+      "1.3.6.1.2.1.47.1.1.1.1.11.2|4|  SN-0001  \n"
+      "1.3.6.1.2.1.47.1.1.1.1.13.2|4|S5735-L48T4X\n"
+      "1.3.6.1.2.1.47.1.1.1.1.4.3|2|1\n"
+      "1.3.6.1.2.1.47.1.1.1.1.5.3|2|3\n"  // member chassis 2
+      "1.3.6.1.2.1.47.1.1.1.1.11.3|4|SN-0002\n"
+      "1.3.6.1.2.1.47.1.1.1.1.4.4|2|2\n"
+      "1.3.6.1.2.1.47.1.1.1.1.5.4|2|3\n"  // a chassis inside chassis 2: not primary
+      "1.3.6.1.2.1.47.1.1.1.1.5.5|2|77\n"  // bad class: skipped, counted
+      "1.3.6.1.2.1.4.20.1.1.10.0.0.1|64x|0a000001\n"
+      "1.3.6.1.2.1.4.20.1.1.192.168.1.1|64x|c0a80101\n"
+      "1.3.6.1.2.1.4.20.1.1.1.2.3|64x|01020304\n"  // index too short
+      "1.3.6.1.2.1.17.1.4.1.2.1|2|10\n");
+  auto d = run(s);
+  EXPECT_EQ(d.system.model, "S5735-L48T4X");
+  EXPECT_EQ(d.system.serial, "SN-0001");
+  EXPECT_EQ(d.system.chassis_id, "00:e0:fc:12:34:56");
+  EXPECT_EQ(d.system.addresses, (std::vector<std::string>{"10.0.0.1", "192.168.1.1"}));
+  EXPECT_EQ(d.skipped["entPhysicalClass.bad_value"], 1u);
+  EXPECT_EQ(d.skipped["ipAddrTable.bad_index"], 1u);
+  EXPECT_FALSE(has(d.missing, "entPhysicalTable"));
+  EXPECT_TRUE(d.interfaces[0].bridge_port);  // ifIndex 10 is bridge port 1
+  EXPECT_FALSE(d.interfaces[1].bridge_port);
+  auto j = to_json(d);
+  EXPECT_EQ(j["system"]["model"], "S5735-L48T4X");
+  EXPECT_EQ(j["system"]["serial"], "SN-0001");
+
+  // No chassis row: model / serial null, counted; no ENTITY-MIB at all: listed as missing.
+  auto s2 = fake("1.3.6.1.2.1.47.1.1.1.1.5.1|2|10\n1.3.6.1.2.1.47.1.1.1.1.13.1|4|SFP-10G\n");
+  auto d2 = run(s2);
+  EXPECT_FALSE(d2.system.model);
+  EXPECT_EQ(d2.skipped["entity.no_chassis"], 1u);
+  auto s3 = fake("");
+  auto d3 = run(s3);
+  EXPECT_TRUE(has(d3.missing, "entPhysicalTable"));
+  EXPECT_TRUE(has(d3.missing, "ipAddrTable"));
+  EXPECT_TRUE(to_json(d3)["system"]["model"].is_null());
+}
+
+// ENTITY-MIB containment loops (an agent bug) cannot hang the chassis search; a chassis that
+// ends up inside itself is not the primary one.
+TEST(Discovery, EntityContainmentLoop) {
+  auto s = fake(
+      "1.3.6.1.2.1.47.1.1.1.1.4.1|2|2\n"
+      "1.3.6.1.2.1.47.1.1.1.1.5.1|2|9\n"
+      "1.3.6.1.2.1.47.1.1.1.1.4.2|2|1\n"
+      "1.3.6.1.2.1.47.1.1.1.1.5.2|2|3\n"
+      "1.3.6.1.2.1.47.1.1.1.1.13.2|4|LOOPY\n");
+  auto d = run(s);
+  EXPECT_FALSE(d.system.model);
+  EXPECT_EQ(d.skipped["entity.no_chassis"], 1u);
 }
 
 }  // namespace
