@@ -33,38 +33,52 @@ bool Shaper::attach(flow::ExtRegistry& registry) {
   return offset_ >= 0;
 }
 
-void Shaper::set_image(std::shared_ptr<const api::PolicyImage> image) {
-  image_ = std::move(image);
-  policer_.reset();
-  ++epoch_;  // every flow is assigned again on its next packet
-  schedule_minute_ = -1;
-  if (!image_ || !image_->bandwidth.enabled) return;
-  const api::QosImage& q = image_->bandwidth;
-  vlan_zone_.assign(4096, api::kNoZone);
-  vlan_room_.assign(4096, kNone16);
-  zone_qz_.assign(image_->zones.size(), api::kNoQosZone);
-  qz_room_.assign(q.zones.size(), kNone16);
-  for (size_t z = 0; z < image_->zones.size(); ++z)
-    for (const auto& r : image_->zones[z].vlans)
-      for (uint32_t v = r.lo; v <= r.hi && v < 4096; ++v) vlan_zone_[v] = static_cast<uint16_t>(z);
+std::unique_ptr<Plan> prepare(std::shared_ptr<const api::PolicyImage> image) {
+  auto plan = std::make_unique<Plan>();
+  plan->image = std::move(image);
+  if (!plan->image || !plan->image->bandwidth.enabled) return plan;
+  const api::PolicyImage& im = *plan->image;
+  const api::QosImage& q = im.bandwidth;
+  plan->vlan_zone.assign(4096, api::kNoZone);
+  plan->vlan_room.assign(4096, kNone16);
+  plan->zone_qz.assign(im.zones.size(), api::kNoQosZone);
+  plan->qz_room.assign(q.zones.size(), kNone16);
+  for (size_t z = 0; z < im.zones.size(); ++z)
+    for (const auto& r : im.zones[z].vlans)
+      for (uint32_t v = r.lo; v <= r.hi && v < 4096; ++v)
+        plan->vlan_zone[v] = static_cast<uint16_t>(z);
   for (size_t i = 0; i < q.zones.size(); ++i)
-    if (q.zones[i].zone < zone_qz_.size()) zone_qz_[q.zones[i].zone] = static_cast<uint16_t>(i);
-  unzoned_room_ = q.classrooms.empty() ? 0 : static_cast<uint32_t>(q.classrooms.size() - 1);
+    if (q.zones[i].zone < plan->zone_qz.size())
+      plan->zone_qz[q.zones[i].zone] = static_cast<uint16_t>(i);
+  plan->unzoned_room = q.classrooms.empty() ? 0 : static_cast<uint32_t>(q.classrooms.size() - 1);
   for (size_t r = 0; r < q.classrooms.size(); ++r) {
     const api::QosClassroom& c = q.classrooms[r];
     if (c.qos_zone == api::kNoQosZone || c.qos_zone >= q.zones.size()) continue;
     if (c.vlan != 0 && c.vlan < 4096)
-      vlan_room_[c.vlan] = static_cast<uint16_t>(r);
+      plan->vlan_room[c.vlan] = static_cast<uint16_t>(r);
     else
-      qz_room_[c.qos_zone] = static_cast<uint16_t>(r);
+      plan->qz_room[c.qos_zone] = static_cast<uint16_t>(r);
   }
-  policer_ = std::make_unique<Policer>(q);
+  plan->policer = std::make_unique<Policer>(q);
+  return plan;
+}
+
+void Shaper::set_image(std::shared_ptr<const api::PolicyImage> image) {
+  std::unique_ptr<Plan> next = prepare(std::move(image));
+  install(next.get());
+  owned_ = std::move(next);
+}
+
+void Shaper::install(Plan* plan) noexcept {
+  plan_ = plan;
+  ++epoch_;  // every flow is assigned again on its next packet
+  schedule_minute_ = -1;
 }
 
 uint16_t Shaper::zone_of(const std::array<uint8_t, 16>& addr, uint16_t vlan) const {
-  if (vlan != 0 && vlan < vlan_zone_.size() && vlan_zone_[vlan] != api::kNoZone)
-    return vlan_zone_[vlan];
-  const auto& zones = image_->zones;
+  if (vlan != 0 && vlan < plan_->vlan_zone.size() && plan_->vlan_zone[vlan] != api::kNoZone)
+    return plan_->vlan_zone[vlan];
+  const auto& zones = plan_->image->zones;
   uint16_t best = api::kNoZone;
   int best_len = -1;
   const bool v4 = flow::is_ipv4_mapped(addr);
@@ -90,22 +104,23 @@ uint16_t Shaper::zone_of(const std::array<uint8_t, 16>& addr, uint16_t vlan) con
 }
 
 uint32_t Shaper::classroom_of(const std::array<uint8_t, 16>& addr, uint16_t vlan) const {
-  if (!policer_) return 0;
+  if (!enabled()) return 0;
+  const Plan& p = *plan_;
   const uint16_t z = zone_of(addr, vlan);
-  if (z == api::kNoZone || z >= zone_qz_.size()) return unzoned_room_;
-  const uint16_t qz = zone_qz_[z];
-  if (qz == api::kNoQosZone) return unzoned_room_;
-  if (vlan != 0 && vlan < vlan_room_.size() && vlan_room_[vlan] != kNone16 &&
-      image_->bandwidth.classrooms[vlan_room_[vlan]].qos_zone == qz)
-    return vlan_room_[vlan];
-  return qz_room_[qz] != kNone16 ? qz_room_[qz] : unzoned_room_;
+  if (z == api::kNoZone || z >= p.zone_qz.size()) return p.unzoned_room;
+  const uint16_t qz = p.zone_qz[z];
+  if (qz == api::kNoQosZone) return p.unzoned_room;
+  if (vlan != 0 && vlan < p.vlan_room.size() && p.vlan_room[vlan] != kNone16 &&
+      p.image->bandwidth.classrooms[p.vlan_room[vlan]].qos_zone == qz)
+    return p.vlan_room[vlan];
+  return p.qz_room[qz] != kNone16 ? p.qz_room[qz] : p.unzoned_room;
 }
 
 void Shaper::refresh_schedules(uint64_t now_ns) {
   const auto utc = static_cast<int64_t>(now_ns / 1'000'000'000ull);
   if (utc / 60 == schedule_minute_) return;
   schedule_minute_ = utc / 60;
-  const uint64_t mask = api::active_schedule_mask(*image_, utc);
+  const uint64_t mask = api::active_schedule_mask(*plan_->image, utc);
   if (mask != schedule_mask_) {
     schedule_mask_ = mask;
     ++epoch_;  // a class switched on or off: assign flows again
@@ -120,7 +135,7 @@ bool Shaper::stale(const flow::FlowEntry& e) const {
 
 const FlowQos& Shaper::assign(flow::FlowEntry& e, const AppFacts& f, uint64_t now_ns) {
   FlowQos& s = *flow::ExtRegistry::get<FlowQos>(e, offset_);
-  if (!policer_) return s;
+  if (!enabled()) return s;
   refresh_schedules(now_ns);
   if (!stale(e)) return s;
   const bool client_inside = !(e.flags & flow::FlowEntry::kInitiatorOutside);
@@ -129,7 +144,8 @@ const FlowQos& Shaper::assign(flow::FlowEntry& e, const AppFacts& f, uint64_t no
   const auto& server = lo_first ? e.key.hi_addr : e.key.lo_addr;
   const uint16_t vlan = e.key.vlan_inner() ? e.key.vlan_inner() : e.key.vlan_outer();
   const uint32_t room = classroom_of(client_inside ? client : server, vlan);
-  const api::QosImage& q = image_->bandwidth;
+  const api::PolicyImage& im = *plan_->image;
+  const api::QosImage& q = im.bandwidth;
   const uint16_t qz = q.classrooms.empty() ? api::kNoQosZone : q.classrooms[room].qos_zone;
   uint32_t cls = static_cast<uint32_t>(q.default_class());
   bool pending = false;
@@ -146,8 +162,8 @@ const FlowQos& Shaper::assign(flow::FlowEntry& e, const AppFacts& f, uint64_t no
       }
       bool hit = false;
       for (uint16_t a : k.apps)
-        if (a < image_->apps.size() &&
-            api::app_matches(image_->apps[a], f.master, f.app, f.category, f.host)) {
+        if (a < im.apps.size() &&
+            api::app_matches(im.apps[a], f.master, f.app, f.category, f.host)) {
           hit = true;
           break;
         }
@@ -170,10 +186,10 @@ const FlowQos& Shaper::assign(flow::FlowEntry& e, const AppFacts& f, uint64_t no
 
 bool Shaper::police(const flow::FlowEntry& e, bool from_initiator, uint32_t bytes,
                     uint64_t now_ns) {
-  if (!policer_) return true;
+  if (!enabled()) return true;
   const FlowQos& s = slot(e);
   DropReason why;
-  if (policer_->admit(direction(e, from_initiator), s.room(), s.cls(), bytes, now_ns, &why)) {
+  if (plan_->policer->admit(direction(e, from_initiator), s.room(), s.cls(), bytes, now_ns, &why)) {
     inc(Counter::kPacketsPassed);
     inc(Counter::kBytesPassed, bytes);
     return true;
@@ -185,13 +201,13 @@ bool Shaper::police(const flow::FlowEntry& e, bool from_initiator, uint32_t byte
 
 bool Shaper::admit(flow::FlowEntry& e, const classify::Classifier* c, bool from_initiator,
                    uint32_t bytes, uint64_t now_ns) {
-  if (!policer_) return true;
+  if (!enabled()) return true;
   if (stale(e) || schedule_minute_ != static_cast<int64_t>(now_ns / 60'000'000'000ull)) {
     AppFacts f;
     char host[80];
     if (c) {
       const auto& cls = c->slot(e);
-      const uint32_t budget = image_->inspection.max_packets;
+      const uint32_t budget = plan_->image->inspection.max_packets;
       f.known = cls.done() || (cls.flags & classify::FlowClass::kNoState) ||
                 (budget && e.packets[0] + e.packets[1] >= budget);
       f.master = cls.master;
@@ -209,18 +225,19 @@ bool Shaper::admit(flow::FlowEntry& e, const classify::Classifier* c, bool from_
 }
 
 std::string Shaper::classroom_name(uint32_t room) const {
-  if (!image_ || !policer_) return "unzoned";
-  const api::QosImage& q = image_->bandwidth;
+  if (!enabled()) return "unzoned";
+  const api::PolicyImage& im = *plan_->image;
+  const api::QosImage& q = im.bandwidth;
   if (room >= q.classrooms.size() || q.classrooms[room].qos_zone >= q.zones.size())
     return "unzoned";
   const api::QosClassroom& c = q.classrooms[room];
-  const std::string zone = image_->zones[q.zones[c.qos_zone].zone].name;
+  const std::string zone = im.zones[q.zones[c.qos_zone].zone].name;
   return c.vlan ? zone + "/vlan" + std::to_string(c.vlan) : zone;
 }
 
 std::string Shaper::class_name(uint32_t cls) const {
-  if (!image_ || cls >= image_->bandwidth.classes.size()) return "default";
-  return image_->bandwidth.classes[cls].name;
+  if (!image() || cls >= image()->bandwidth.classes.size()) return "default";
+  return image()->bandwidth.classes[cls].name;
 }
 
 }  // namespace cg::qos

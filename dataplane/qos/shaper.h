@@ -57,14 +57,32 @@ enum class Counter : uint8_t {
 inline constexpr size_t kCounterCount = static_cast<size_t>(Counter::kCount);
 std::string_view counter_name(Counter c);
 
+// Everything a worker needs for one image: lookup tables and the Policer (its buckets are
+// the worker's state, so a plan is installed in exactly one worker). Built on the control
+// thread (allocates); installing it is a pointer store.
+struct Plan {
+  std::shared_ptr<const api::PolicyImage> image;
+  std::unique_ptr<Policer> policer;    // null: the image has no `bandwidth` section
+  std::vector<uint16_t> vlan_zone;     // VLAN id -> zone id (kNoZone), 4096 entries
+  std::vector<uint16_t> vlan_room;     // VLAN id -> classroom of a per-VLAN zone, or 0xffff
+  std::vector<uint16_t> zone_qz;       // zone id -> QosImage zone (kNoQosZone)
+  std::vector<uint16_t> qz_room;       // QosImage zone -> its whole-zone classroom (0xffff)
+  uint32_t unzoned_room = 0;
+};
+// Builds the plan for `image` (null image: a plan that passes everything).
+std::unique_ptr<Plan> prepare(std::shared_ptr<const api::PolicyImage> image);
+
 class Shaper {
  public:
   // Registers the flow slot; call before the flow table is built.
   bool attach(flow::ExtRegistry& registry);
-  // Installs a policy (null or without `bandwidth`: QoS off, every packet passes). Builds the
-  // lookup tables and a fresh Policer (full buckets). Call at a burst boundary.
+  // Installs a policy (null or without `bandwidth`: QoS off, every packet passes): prepare()
+  // and install(), the Shaper owning the plan. Call at a burst boundary.
   void set_image(std::shared_ptr<const api::PolicyImage> image);
-  bool enabled() const { return policer_ != nullptr; }
+  // Live swap without allocation: `plan` (from prepare(), or null = off) stays owned by the
+  // caller, who frees the previous one once this worker passed a quiescent state.
+  void install(Plan* plan) noexcept;
+  bool enabled() const { return plan_ && plan_->policer; }
 
   // One packet of `e`: `from_initiator` is the packet's flow direction. True = pass.
   bool admit(flow::FlowEntry& e, const classify::Classifier* c, bool from_initiator,
@@ -86,8 +104,8 @@ class Shaper {
   // The classroom index of an inside endpoint (address as in FlowKey, VLAN id or 0).
   uint32_t classroom_of(const std::array<uint8_t, 16>& addr, uint16_t vlan) const;
 
-  const Policer* policer() const { return policer_.get(); }
-  const api::PolicyImage* image() const { return image_.get(); }
+  const Policer* policer() const { return plan_ ? plan_->policer.get() : nullptr; }
+  const api::PolicyImage* image() const { return plan_ ? plan_->image.get() : nullptr; }
   // "classrooms/vlan101", "teachers", "unzoned"; class names incl. "default".
   std::string classroom_name(uint32_t room) const;
   std::string class_name(uint32_t cls) const;
@@ -99,17 +117,12 @@ class Shaper {
   void inc(Counter c, uint64_t by = 1) { counters_[static_cast<size_t>(c)] += by; }
   uint16_t zone_of(const std::array<uint8_t, 16>& addr, uint16_t vlan) const;
 
-  std::shared_ptr<const api::PolicyImage> image_;
-  std::unique_ptr<Policer> policer_;
+  std::unique_ptr<Plan> owned_;  // set_image's plan
+  Plan* plan_ = nullptr;
   int offset_ = -1;
   uint32_t epoch_ = 1;
   uint64_t schedule_mask_ = 0;
   int64_t schedule_minute_ = -1;
-  std::vector<uint16_t> vlan_zone_;      // VLAN id -> zone id (kNoZone), 4096 entries
-  std::vector<uint16_t> vlan_room_;      // VLAN id -> classroom of a per-VLAN zone, or 0xffff
-  std::vector<uint16_t> zone_qz_;        // zone id -> QosImage zone (kNoQosZone)
-  std::vector<uint16_t> qz_room_;        // QosImage zone -> its whole-zone classroom (0xffff)
-  uint32_t unzoned_room_ = 0;
   std::array<uint64_t, kCounterCount> counters_{};
 };
 

@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "policies/compiler/bandwidth.h"
 #include "policies/compiler/names.h"
 #include "policies/compiler/policy.h"
 #include "policies/compiler/spec.h"
@@ -414,6 +415,7 @@ class Compiler {
     compile_schedules(root["schedules"]);
     compile_apps(root["apps"]);
     compile_rules(root["rules"]);
+    compile_bandwidth_section(root["bandwidth"]);
     const YAML::Node def = root["default"];
     image_->default_action = action_of(is_str(def) ? str(def) : default_string("default"));
     const YAML::Node insp = root["inspection"];
@@ -876,6 +878,17 @@ class Compiler {
       image_->rules.push_back(std::move(rule));
       rule_sources_.push_back({r, rpath});
     }
+  }
+
+  void compile_bandwidth_section(const YAML::Node& bw) {
+    BandwidthContext ctx;
+    ctx.image = image_.get();
+    ctx.zones = {&zone_ids_, &zone_used_};
+    ctx.schedules = {&schedule_ids_, &schedule_used_};
+    ctx.apps = {&app_ids_, &app_used_};
+    ctx.report = [this](const YAML::Node& n, const std::string& path, std::string msg,
+                        DiagSeverity sev) { add(n, path, std::move(msg), sev); };
+    compile_bandwidth(bw, ctx);
   }
 
   void report_unused() {

@@ -199,6 +199,37 @@ std::string image_summary_json(const api::PolicyImage& im) {
       {"max_packets", im.inspection.max_packets},
       {"while_inspecting",
        im.inspection.while_inspecting == api::WhileInspecting::kDrop ? "drop" : "pass"}};
+  if (im.bandwidth.enabled) {
+    const api::QosImage& q = im.bandwidth;
+    ojson bw;
+    bw["uplink_bps"] = {{"up", q.uplink_bps[0]}, {"down", q.uplink_bps[1]}};
+    bw["burst_ms"] = q.burst_ms;
+    ojson qz = ojson::array();
+    for (const auto& z : q.zones)
+      qz.push_back({{"zone", im.zones[z.zone].name},
+                    {"rate_bps", z.rate_bps},
+                    {"guaranteed_bps", z.guaranteed_bps},
+                    {"per", z.per_vlan ? "vlan" : "zone"}});
+    bw["zones"] = qz;
+    bw["classrooms"] = q.classrooms.size();  // incl. the unzoned one
+    ojson classes = ojson::array();
+    for (const auto& c : q.classes) {
+      ojson zones = ojson::array();
+      for (uint16_t z : c.zones) zones.push_back(im.zones[q.zones[z].zone].name);
+      classes.push_back(
+          {{"name", c.name},
+           {"line", c.line},
+           {"apps", names_of(c.apps, im.apps)},
+           {"zones", zones},
+           {"schedule",
+            c.schedule == api::kNoSchedule ? ojson() : ojson(im.schedules[c.schedule].name)},
+           {"priority", c.priority},
+           {"guaranteed_bps", c.guaranteed_bps},
+           {"cap_bps", c.cap_bps}});
+    }
+    bw["classes"] = classes;
+    j["bandwidth"] = bw;
+  }
   return j.dump(2, ' ', false, ojson::error_handler_t::replace) + "\n";
 }
 

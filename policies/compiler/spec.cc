@@ -207,6 +207,47 @@ Built build() {
                enm("verdict for packets of a flow whose deciding rule needs the app",
                    {"pass", "drop"}, "\"pass\"")}});
 
+  // ---- bandwidth ----------------------------------------------------------------------------
+  auto rate = [&](std::string help) {
+    return str(std::move(help), R"(^[0-9]+(\.[0-9]{1,3})? ?(kbit|Mbit|Gbit)$)",
+               "a rate like 10 Gbit, 200 Mbit or 512 kbit");
+  };
+  const Spec* uplink =
+      object("the school's uplink: the root of the tree, per direction",
+             {{"up", true, rate("rate from the school to the internet (bits per second)")},
+              {"down", true, rate("rate from the internet to the school (bits per second)")}});
+  const Spec* bw_zone = object(
+      "the bandwidth of every classroom of a zone (each direction)",
+      {{"description", false, description},
+       {"rate", true, rate("ceiling of each classroom (bits per second)")},
+       {"guaranteed", false,
+        rate("kept for each classroom when the uplink is full (bits per second)")},
+       {"per", false,
+        enm("vlan: every VLAN of the zone is its own classroom; zone: the zone shares one",
+            {"vlan", "zone"}, "\"vlan\"")}});
+  const Spec* bw_class = object(
+      "a traffic class inside every classroom; the first class whose conditions hold takes the "
+      "flow, other flows are in the class `default`",
+      {{"name", true, str("unique class name (shown in counters)", kNamePattern, kNameHelp)},
+       {"description", false, description},
+       {"app", false, one_or_list("app groups of the class (default: any traffic)", name_ref)},
+       {"zones", false,
+        one_or_list("zones (listed under bandwidth.zones) the class exists in (default: all)",
+                    name_ref)},
+       {"when", false, str("schedule during which the class applies", kNamePattern, kNameHelp)},
+       {"priority", false,
+        boolean("borrows its classroom's spare bandwidth before other classes", "false")},
+       {"guaranteed", false,
+        rate("kept for the class in each classroom when the classroom is full (bits/s)")},
+       {"cap", false, rate("never exceeded by the class in one classroom (bits per second)")}});
+  const Spec* bandwidth = object(
+      "rate limits and guarantees: uplink -> classroom (zone or VLAN) -> class",
+      {{"uplink", true, uplink},
+       {"burst-ms", false,
+        integer("bucket depth of every limit, in milliseconds of its rate", 1, 200, "20")},
+       {"zones", false, map("zones whose classrooms get a rate, by zone name", bw_zone)},
+       {"classes", false, list("traffic classes, first match wins (at most 15)", bw_class)}});
+
   Spec* zones = map("network zones by name", zone);
   Spec* schedules = map("timetables by name", schedule);
   Spec* apps = map("app groups by name", app);
@@ -227,7 +268,8 @@ Built build() {
                    {"rules", false, rules},
                    {"default", false,
                     enm("action when no rule matches", {"allow", "deny", "log"}, "\"allow\"")},
-                   {"inspection", false, inspection}});
+                   {"inspection", false, inspection},
+                   {"bandwidth", false, bandwidth}});
   return b;
 }
 

@@ -35,12 +35,12 @@ TEST(PolicyLoader, EmptyAndMultiDocument) {
 
 TEST(PolicyLoader, UnknownKeysAreErrorsWithPositions) {
   const std::string text = header() +                      // lines 1-2
-                           "bandwidth: { uplink: 10g }\n"  // 3
+                           "shaping: { uplink: 10g }\n"    // 3
                            "rules:\n"                      // 4
                            "  - name: r1\n"                // 5
                            "    acton: deny\n";            // 6
   auto r = compile_policy(text, "u.yaml");
-  EXPECT_TRUE(has_diag(r, 3, 1, "bandwidth: unknown key 'bandwidth'")) << dump(r);
+  EXPECT_TRUE(has_diag(r, 3, 1, "shaping: unknown key 'shaping'")) << dump(r);
   EXPECT_TRUE(has_diag(r, 6, 5, "rules[0].acton: unknown key 'acton'")) << dump(r);
   EXPECT_TRUE(has_diag(r, 5, 5, "rules[0]: missing required key 'action'")) << dump(r);
   EXPECT_EQ(r.error_count(), 3) << dump(r);
