@@ -263,10 +263,10 @@ std::string unified_diff(const std::string& a, const std::string& b, const std::
   while (i < n || j < m) {
     if (i < n && j < m && x[i] == y[j]) {
       ops.push_back({' ', i++, j++});
-    } else if (j < m && (i == n || L[i][j + 1] >= L[i + 1][j])) {
-      ops.push_back({'+', i, j++});
-    } else {
+    } else if (i < n && (j == m || L[i + 1][j] >= L[i][j + 1])) {
       ops.push_back({'-', i++, j});
+    } else {
+      ops.push_back({'+', i, j++});
     }
   }
   constexpr size_t kContext = 3;
