@@ -18,6 +18,7 @@ constexpr std::string_view kCounterNames[kCounterCount] = {
     "detect_risk_events",
     "detect_policy_events",
     "detect_policy_events_suppressed",
+    "detect_blocklist_events_suppressed",
     "detect_blocked_packets",
     "detect_scan_evictions",
     "detect_flood_evictions",
@@ -227,7 +228,11 @@ bool Detector::on_packet(const flow::FlowEntry& e, const packet::Parsed& p, bool
       ev.match_on = exporter::MatchOn::kIp;
       ev.severity = static_cast<uint8_t>(cfg_.blocklist_severity);
       ev.blocked = cfg_.blocklist_block && block(e);
-      emit(ev);
+      if (allow_event(ev.src, kBlocklistTag, now_ns, &ev.suppressed)) {
+        emit(ev);
+      } else {
+        inc(Counter::kBlocklistEventsSuppressed);
+      }
       if (ev.blocked) {
         inc(Counter::kBlockedPackets);
         return false;
@@ -328,7 +333,11 @@ bool Detector::check_domain(const flow::FlowEntry& e, const classify::Classifier
                                                                      : MatchOn::kHostname;
   ev.severity = static_cast<uint8_t>(cfg_.blocklist_severity);
   ev.blocked = cfg_.blocklist_block && block(e);
-  emit(ev);
+  if (allow_event(ev.src, kBlocklistTag, now_ns, &ev.suppressed)) {
+    emit(ev);
+  } else {
+    inc(Counter::kBlocklistEventsSuppressed);
+  }
   return !ev.blocked;
 }
 
@@ -363,6 +372,23 @@ bool Detector::on_classified(const flow::FlowEntry& e, const classify::Classifie
   return pass;
 }
 
+bool Detector::allow_event(const std::array<uint8_t, 16>& src, int32_t tag, uint64_t now_ns,
+                           uint32_t* carried) {
+  RateKey k{src, tag};
+  bool fresh, evicted;
+  RateEntry& re = rates_.find(k, hash_bytes(src.data(), 16, static_cast<uint64_t>(tag) + 3),
+                              now_ns, cfg_.policy_window_ns, &fresh, &evicted);
+  if (evicted) inc(Counter::kRateEvictions);
+  if (re.emitted >= cfg_.policy_events_per_source) {
+    ++re.suppressed;
+    return false;
+  }
+  ++re.emitted;
+  *carried = re.carry;
+  re.carry = 0;
+  return true;
+}
+
 void Detector::on_verdict(const flow::FlowEntry& e, const classify::Classifier* c,
                           const api::PolicyImage& im, const enforce::FlowVerdict& before,
                           const enforce::FlowVerdict& after, uint64_t now_ns) {
@@ -377,17 +403,11 @@ void Detector::on_verdict(const flow::FlowEntry& e, const classify::Classifier* 
                                                                                   : nullptr;
   const bool alerting = r && (r->alert != api::Severity::kNone || r->action == api::Action::kLog);
   if (!denied && !alerting) return;
-  RateKey k{e.initiator_is_lo() ? e.key.lo_addr : e.key.hi_addr, rule};
-  bool fresh, evicted;
-  RateEntry& re = rates_.find(k, hash_bytes(k.src.data(), 16, static_cast<uint64_t>(rule) + 3),
-                              now_ns, cfg_.policy_window_ns, &fresh, &evicted);
-  if (evicted) inc(Counter::kRateEvictions);
-  if (re.emitted >= cfg_.policy_events_per_source) {
-    ++re.suppressed;
+  uint32_t carried = 0;
+  if (!allow_event(e.initiator_is_lo() ? e.key.lo_addr : e.key.hi_addr, rule, now_ns, &carried)) {
     inc(Counter::kPolicyEventsSuppressed);
     return;
   }
-  ++re.emitted;
   inc(Counter::kPolicyEvents);
   exporter::Event ev = base(e, exporter::EventKind::kPolicy, now_ns);
   fill_flow_names(ev, e, c);
@@ -397,8 +417,7 @@ void Detector::on_verdict(const flow::FlowEntry& e, const classify::Classifier* 
   ev.severity = static_cast<uint8_t>(r && r->alert != api::Severity::kNone ? r->alert
                                      : denied                              ? api::Severity::kLow
                                                                            : api::Severity::kInfo);
-  ev.suppressed = re.carry;
-  re.carry = 0;
+  ev.suppressed = carried;
   emit(ev);
 }
 

@@ -42,7 +42,8 @@ struct DetectConfig {
   api::Severity blocklist_severity = api::Severity::kHigh;
   uint8_t risk_min_severity = 2;   // nDPI ndpi_risk_severity: 1 low, 2 medium, 3 high, 4 severe
   std::vector<std::string> risk_ignore;  // nDPI risk names that never raise events
-  uint32_t policy_events_per_source = 10;  // policy events per (source, rule) per window
+  // Event budget per (source, rule) for policy events and per source for blocklist hits.
+  uint32_t policy_events_per_source = 10;
   uint64_t policy_window_ns = 60'000'000'000ull;
   uint32_t rate_table = 8192;      // tracked (source, rule) pairs
   uint32_t blocked_flows = 65536;  // flows blocked at once (blocklist hits) per worker
@@ -59,6 +60,7 @@ enum class Counter : uint8_t {
   kRiskEvents,
   kPolicyEvents,
   kPolicyEventsSuppressed,
+  kBlocklistEventsSuppressed,  // blocklist hits of one source beyond the budget (still blocked)
   kBlockedPackets,
   kScanEvictions,   // a tracked pair was evicted to make room (oldest window in its set)
   kFloodEvictions,
@@ -251,6 +253,11 @@ class Detector {
   void fill_flow_names(exporter::Event& ev, const flow::FlowEntry& e,
                        const classify::Classifier* c) const;
   bool block(const flow::FlowEntry& e);
+  // Per-(source, tag) event budget per window (tag: policy rule index, or kBlocklistTag). False
+  // when the event is suppressed; else `carried` = repeats suppressed since the last one.
+  bool allow_event(const std::array<uint8_t, 16>& src, int32_t tag, uint64_t now_ns,
+                   uint32_t* carried);
+  static constexpr int32_t kBlocklistTag = -100;
   bool check_domain(const flow::FlowEntry& e, const classify::Classifier& c, const char* host,
                     uint64_t now_ns);
   bool is_blocked(const flow::FlowEntry& e) const;

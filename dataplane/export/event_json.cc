@@ -176,8 +176,8 @@ nlohmann::json to_json(const Event& ev, const EventContext& ctx) {
     sig += std::string(" ") + ev.name;
     sid += static_cast<uint32_t>(ev.rule + 1);
     j["rule"] = std::string(ev.name);
-    if (ev.suppressed) j["suppressed"] = ev.suppressed;
   }
+  if (ev.suppressed) j["suppressed"] = ev.suppressed;
   a["signature"] = sig;
   a["signature_id"] = sid;
   a["category"] = k.category;

@@ -178,6 +178,25 @@ TEST(Detector, IpBlocklistBlocksTheFlowAndForgetsItAtFlowEnd) {
   EXPECT_EQ(h.count(EventKind::kBlocklistIp), 2u);
 }
 
+TEST(Detector, BlocklistEventsAreRateLimitedPerSourceButEveryFlowIsBlocked) {
+  auto c = no_ndpi();
+  c.detect.policy_events_per_source = 5;
+  Harness h(c);
+  auto bl = std::make_shared<Blocklist>();
+  BlocklistStats st;
+  bl->add_text("198.51.100.7\n", "feed", &st);
+  bl->finalize();
+  h.p.set_blocklist(bl);
+  for (int i = 0; i < 50; ++i)
+    EXPECT_EQ(h.send(syn("10.0.0.5", "198.51.100.7", static_cast<uint16_t>(1000 + i), 443), kSec),
+              pipeline::Verdict::kDrop);
+  EXPECT_EQ(h.count(EventKind::kBlocklistIp), 5u);
+  EXPECT_EQ(h.p.detector().counter(detect::Counter::kBlocklistEventsSuppressed), 45u);
+  EXPECT_EQ(h.p.detector().counter(detect::Counter::kBlocklistIpHits), 50u);
+  h.send(syn("10.0.0.5", "198.51.100.7", 9999, 443), 100 * kSec);
+  EXPECT_EQ(h.events.back().suppressed, 45u);
+}
+
 TEST(Detector, AlertOnlyBlocklistForwards) {
   auto c = no_ndpi();
   c.detect.blocklist_block = false;
@@ -307,6 +326,7 @@ TEST(Detector, FullRingCountsLostEvents) {
   auto c = no_ndpi();
   c.detect.event_ring = 16;
   c.detect.blocklist_block = false;
+  c.detect.policy_events_per_source = 1000;  // no rate limit here: the ring overflows
   pipeline::Pipeline p(Harness::prepare(c));
   auto bl = std::make_shared<Blocklist>();
   BlocklistStats st;
