@@ -375,7 +375,7 @@ class SnmpChannel final : public Channel {
     add("." + base + ".2.6", 's', field_text(a.event, "dest_ip").value_or(""));
     add("." + base + ".2.7", 'u', std::to_string(std::min<uint64_t>(a.events, 0xffffffffu)));
     add("." + base + ".2.8", 's', format_rfc3339(a.first_seen));
-    add("." + base + ".2.9", 's', field_text(a.event, "school").value_or(""));
+    add("." + base + ".2.9", 's', field_text(a.event, "school_id").value_or(""));
     if (!err.empty()) {
       snmp_free_pdu(pdu);
       snmp_sess_close(sess);

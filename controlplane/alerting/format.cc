@@ -57,13 +57,15 @@ std::string upper(std::string_view s) {
 }
 
 // Event facts worth a line, in a fixed order: label, field path.
+// Field names: dataplane/api/event.schema.json (EVE names where Suricata has one).
 const std::pair<const char*, const char*> kFacts[] = {
-    {"school", "school"},       {"zone", "zone"},
-    {"vlan", "vlan"},           {"src", "src_ip"},
-    {"src_port", "src_port"},   {"dest", "dest_ip"},
-    {"dest_port", "dest_port"}, {"proto", "proto"},
-    {"app", "app_proto"},       {"signature", "alert.signature"},
-    {"detector", "detector"},   {"policy_rule", "rule"},
+    {"school", "school_id"},          {"zone", "zone"},
+    {"vlan", "vlan"},                 {"src", "src_ip"},
+    {"src_port", "src_port"},         {"dest", "dest_ip"},
+    {"dest_port", "dest_port"},       {"proto", "proto"},
+    {"app", "app_proto"},             {"hostname", "hostname"},
+    {"signature", "alert.signature"}, {"detector", "detector"},
+    {"policy_rule", "rule"},          {"flow_id", "flow_id"},
     {"community_id", "community_id"}, {"event_id", "event_id"},
 };
 
@@ -232,7 +234,8 @@ std::string syslog_message(const Alert& a, const ChannelConfig& c, TimePoint now
        "\" events=\"" + std::to_string(a.events) + "\"";
   static const std::pair<const char*, const char*> kSd[] = {
       {"src_ip", "src_ip"}, {"src_port", "src_port"}, {"dest_ip", "dest_ip"},
-      {"dest_port", "dest_port"}, {"proto", "proto"}, {"school", "school"}, {"zone", "zone"},
+      {"dest_port", "dest_port"}, {"proto", "proto"}, {"school_id", "school_id"}, {"zone", "zone"},
+      {"vlan", "vlan"}, {"detector", "detector"}, {"flow_id", "flow_id"},
       {"community_id", "community_id"}, {"event_id", "event_id"}};
   for (const auto& [name, path] : kSd)
     if (auto v = field_text(a.event, path)) m += std::string(" ") + name + "=\"" +

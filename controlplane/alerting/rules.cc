@@ -57,27 +57,28 @@ std::optional<double> to_number(std::string_view s) {
 }  // namespace
 
 bool FieldMatch::matches(const nlohmann::json& event) const {
-  const nlohmann::json* raw = field_at(event, field);
-  if (exists && *exists != (raw != nullptr)) return false;
+  if (exists && *exists != (field_at(event, field) != nullptr)) return false;
   bool needs_value = !any_of.empty() || !none_of.empty() || !cidrs.empty() ||
                      !not_cidrs.empty() || gte || lte;
   if (!needs_value) return true;
-  std::optional<std::string> v = field_text(event, field);
-  if (!v) return false;
-  if (!any_of.empty() && std::find(any_of.begin(), any_of.end(), *v) == any_of.end())
-    return false;
-  if (std::find(none_of.begin(), none_of.end(), *v) != none_of.end()) return false;
-  if (!cidrs.empty() &&
-      std::none_of(cidrs.begin(), cidrs.end(), [&](const Cidr& c) { return c.contains(*v); }))
-    return false;
-  if (std::any_of(not_cidrs.begin(), not_cidrs.end(),
-                  [&](const Cidr& c) { return c.contains(*v); }))
-    return false;
-  if (gte || lte) {
-    std::optional<double> n = to_number(*v);
-    if (!n || (gte && *n < *gte) || (lte && *n > *lte)) return false;
-  }
-  return true;
+  // Array fields (vlan: [120, 30]) match when one element satisfies every condition.
+  std::vector<std::string> values = field_values(event, field);
+  return std::any_of(values.begin(), values.end(), [&](const std::string& v) {
+    if (!any_of.empty() && std::find(any_of.begin(), any_of.end(), v) == any_of.end())
+      return false;
+    if (std::find(none_of.begin(), none_of.end(), v) != none_of.end()) return false;
+    if (!cidrs.empty() &&
+        std::none_of(cidrs.begin(), cidrs.end(), [&](const Cidr& c) { return c.contains(v); }))
+      return false;
+    if (std::any_of(not_cidrs.begin(), not_cidrs.end(),
+                    [&](const Cidr& c) { return c.contains(v); }))
+      return false;
+    if (gte || lte) {
+      std::optional<double> n = to_number(v);
+      if (!n || (gte && *n < *gte) || (lte && *n > *lte)) return false;
+    }
+    return true;
+  });
 }
 
 bool Matcher::matches(const nlohmann::json& event) const {
@@ -590,10 +591,10 @@ class Loader {
 
   // Position of a KeyError inside mapping `n`.
   void key_error(const YAML::Node& n, const std::string& path, const KeyError& e) {
-    YAML::Node at = n;
+    YAML::Node at = n;  // reset() rebinds; operator= would overwrite the node in the document
     if (!e.key.empty() && n.IsMap())
       for (auto it = n.begin(); it != n.end(); ++it)
-        if (it->first.IsScalar() && it->first.Scalar() == e.key) at = it->second;
+        if (it->first.IsScalar() && it->first.Scalar() == e.key) at.reset(it->second);
     error(at, e.key.empty() ? path : path + "." + e.key, e.message);
   }
 

@@ -139,9 +139,10 @@ std::optional<Severity> parse_severity(std::string_view s) {
 }
 
 Severity severity_from_eve(int64_t eve) {
-  if (eve <= 1) return Severity::kHigh;
-  if (eve == 2) return Severity::kMedium;
-  if (eve == 3) return Severity::kLow;
+  if (eve <= 1) return Severity::kCritical;
+  if (eve == 2) return Severity::kHigh;
+  if (eve == 3) return Severity::kMedium;
+  if (eve == 4) return Severity::kLow;
   return Severity::kInfo;
 }
 
@@ -173,15 +174,41 @@ const nlohmann::json* field_at(const nlohmann::json& event, std::string_view pat
   return nullptr;
 }
 
+namespace {
+std::optional<std::string> scalar_text(const nlohmann::json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+  if (v.is_number_unsigned()) return std::to_string(v.get<uint64_t>());
+  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+  if (v.is_number_float()) return v.dump();
+  return std::nullopt;
+}
+}  // namespace
+
 std::optional<std::string> field_text(const nlohmann::json& event, std::string_view path) {
   const nlohmann::json* v = field_at(event, path);
   if (v == nullptr) return std::nullopt;
-  if (v->is_string()) return v->get<std::string>();
-  if (v->is_number_integer()) return std::to_string(v->get<int64_t>());
-  if (v->is_number_unsigned()) return std::to_string(v->get<uint64_t>());
-  if (v->is_boolean()) return v->get<bool>() ? "true" : "false";
-  if (v->is_number_float()) return v->dump();
-  return std::nullopt;
+  if (!v->is_array()) return scalar_text(*v);
+  std::string out;
+  for (const auto& e : *v) {
+    auto t = scalar_text(e);
+    if (!t) return std::nullopt;
+    out += (out.empty() ? "" : ",") + *t;
+  }
+  return v->empty() ? std::nullopt : std::optional<std::string>(out);
+}
+
+std::vector<std::string> field_values(const nlohmann::json& event, std::string_view path) {
+  std::vector<std::string> out;
+  const nlohmann::json* v = field_at(event, path);
+  if (v == nullptr) return out;
+  if (!v->is_array()) {
+    if (auto t = scalar_text(*v)) out.push_back(*t);
+    return out;
+  }
+  for (const auto& e : *v)
+    if (auto t = scalar_text(e)) out.push_back(*t);
+  return out;
 }
 
 }  // namespace cg::alerting

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cg::alerting {
 
@@ -29,7 +30,7 @@ std::optional<Millis> parse_duration(std::string_view s);
 enum class Severity { kInfo = 0, kLow = 1, kMedium = 2, kHigh = 3, kCritical = 4 };
 std::string_view severity_name(Severity s);
 std::optional<Severity> parse_severity(std::string_view s);
-// EVE `alert.severity` (Suricata: 1 = highest .. 4 = lowest) to an alert severity.
+// Event `alert.severity` (dataplane/api/event.schema.json: 1 critical .. 5 info) to a severity.
 Severity severity_from_eve(int64_t eve);
 
 // A config or input problem. line/col are 1-based, 0 when unknown; path is the YAML path.
@@ -45,8 +46,11 @@ std::string format_diagnostic(const Diagnostic& d);
 
 // Event field by dotted path ("alert.signature"); a literal key containing dots wins if present.
 const nlohmann::json* field_at(const nlohmann::json& event, std::string_view path);
-// A scalar field rendered for comparisons and keys: strings as-is, integers in decimal,
-// booleans as true/false, other numbers as JSON; nullopt for objects, arrays, null, missing.
+// A field rendered for keys and messages: strings as-is, integers in decimal, booleans as
+// true/false, other numbers as JSON, arrays of scalars (vlan: [120, 30]) joined with ',';
+// nullopt for objects, null and missing fields.
 std::optional<std::string> field_text(const nlohmann::json& event, std::string_view path);
+// The scalar values of a field for matching: one for a scalar, each element for an array.
+std::vector<std::string> field_values(const nlohmann::json& event, std::string_view path);
 
 }  // namespace cg::alerting

@@ -169,27 +169,30 @@ class AlertingIntegration : public ::testing::Test {
     return s;
   }
 
+  // The sample event (valid against dataplane/api/event.schema.json, checked below) with
+  // another source address.
   static nlohmann::json event(const std::string& src) {
-    return {{"timestamp", "2026-11-30T00:20:00.000000+0000"},
-            {"event_type", "alert"},
-            {"event_id", "0193f3c2-7c1e-7000-8000-000000000001"},
-            {"src_ip", src},
-            {"src_port", 51234},
-            {"dest_ip", "10.20.0.5"},
-            {"dest_port", 22},
-            {"proto", "TCP"},
-            {"school", "s-017"},
-            {"zone", "classroom"},
-            {"vlan", 120},
-            {"community_id", "1:LQU9qZlK+B5F3KDmev6m5PMibrg="},
-            {"detector", "portscan"},
-            {"alert", {{"signature", "端口扫描 vertical port scan"}, {"severity", 1}}}};
+    static const nlohmann::json sample = nlohmann::json::parse(
+        slurp(source_dir() + "/tests/integration/alerting/sample_alert_event.json"));
+    nlohmann::json e = sample;
+    e["src_ip"] = src;
+    return e;
   }
 
   static inline fs::path dir_;
   std::string name_;
   cp::ManualClock clock_{cp::SystemClock().now_us()};  // real time: robots check timestamps
 };
+
+TEST_F(AlertingIntegration, SampleEventConformsToTheEventSchema) {
+  std::string cmd = std::string(kPython) +
+                    " -c 'import json, sys, jsonschema; "
+                    "jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))"
+                    ".validate(json.load(open(sys.argv[2])))' " +
+                    source_dir() + "/dataplane/api/event.schema.json " + source_dir() +
+                    "/tests/integration/alerting/sample_alert_event.json";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << "needs python3-jsonschema; the sample must validate";
+}
 
 TEST_F(AlertingIntegration, WebhookAndRobotsInTheirDocumentedFormats) {
   int port = free_port();

@@ -14,11 +14,16 @@ std::shared_ptr<const AlertingConfig> config(const std::string& rules_yaml) {
 }
 
 nlohmann::json scan(const std::string& src, int sev = 2, const std::string& sig = "port-scan") {
+  // The shape of dataplane/api/event.schema.json (fields the rules here look at).
   return {{"timestamp", "2026-11-30T00:00:00.000000+0000"},
           {"event_type", "alert"},
+          {"event_id", "5f1c2a9b-0-1"},
+          {"schema_version", 1},
           {"src_ip", src},
           {"dest_ip", "10.0.0.1"},
           {"proto", "TCP"},
+          {"vlan", {120, 30}},
+          {"detector", "port_scan"},
           {"alert", {{"signature", sig}, {"severity", sev}}}};
 }
 
@@ -47,8 +52,14 @@ TEST(AlertingEngine, MatchesEqualitySetsCidrAndNumbers) {
   icmp["proto"] = "ICMP";
   EXPECT_TRUE(e.ingest(icmp, at(0)).raised.empty());
   EXPECT_TRUE(e.ingest(nlohmann::json::array(), at(0)).raised.empty());
+  Engine v(config("rules:\n  - {name: v, match: {vlan: 30}, channels: w}\n"
+                  "  - {name: v2, match: {vlan: 31}, channels: w}\n"));
+  auto hit = v.ingest(scan("10.1.1.1"), at(0)).raised;
+  ASSERT_EQ(hit.size(), 1u);  // one element of vlan [120, 30] matches
+  EXPECT_EQ(hit[0].rule, "v");
   EXPECT_EQ(e.counters().events_invalid, 1u);
   EXPECT_EQ(e.counters().events_in, 8u);
+  EXPECT_EQ(field_text(scan("x"), "vlan"), "120,30");
 }
 
 TEST(AlertingEngine, ThresholdOverSlidingWindowPerGroup) {
@@ -141,7 +152,7 @@ TEST(AlertingEngine, SeverityRemapping) {
   - {name: mapped, match: {src_ip: 10.0.0.2}, severity_map: {1: critical, 3: info},
      group_by: alert.signature,
      default_severity: low, channels: w}
-  - {name: eve, match: {src_ip: 10.0.0.3}, channels: w}
+  - {name: eve, match: {src_ip: 10.0.0.3}, group_by: alert.signature, channels: w}
   - {name: none, match: {event_type: flow}, default_severity: high, channels: w}
 )");
   Engine e(cfg);
@@ -149,7 +160,8 @@ TEST(AlertingEngine, SeverityRemapping) {
   EXPECT_EQ(e.ingest(scan("10.0.0.2", 1), at(0)).raised.at(0).severity, Severity::kCritical);
   EXPECT_EQ(e.ingest(scan("10.0.0.2", 3, "b"), at(0)).raised.at(0).severity, Severity::kInfo);
   EXPECT_EQ(e.ingest(scan("10.0.0.2", 2, "c"), at(0)).raised.at(0).severity, Severity::kLow);
-  EXPECT_EQ(e.ingest(scan("10.0.0.3", 1), at(0)).raised.at(0).severity, Severity::kHigh);
+  EXPECT_EQ(e.ingest(scan("10.0.0.3", 1), at(0)).raised.at(0).severity, Severity::kCritical);
+  EXPECT_EQ(e.ingest(scan("10.0.0.3", 4, "b"), at(0)).raised.at(0).severity, Severity::kLow);
   EXPECT_EQ(e.ingest({{"event_type", "flow"}}, at(0)).raised.at(0).severity, Severity::kHigh);
 }
 
@@ -178,12 +190,12 @@ TEST(AlertingEngine, BoundedStateEvictsAndCounts) {
 
 TEST(AlertingEngine, SummaryTemplate) {
   auto cfg = config(R"y(rules:
-  - {name: s, summary: "{alert.signature} from {src_ip} ({school}/{zone})",
+  - {name: s, summary: "{alert.signature} from {src_ip} ({school_id}/{zone})",
      group_by: src_ip, channels: w}
 )y");
   Engine e(cfg);
   auto ev = scan("10.0.0.7");
-  ev["school"] = "No.3 Middle School";
+  ev["school_id"] = "No.3 Middle School";
   EXPECT_EQ(e.ingest(ev, at(0)).raised.at(0).summary, "port-scan from 10.0.0.7 (No.3 Middle "
                                                       "School/-)");
   auto j = alert_to_json(e.ingest(scan("10.0.0.8"), at(0)).raised.at(0));

@@ -16,8 +16,9 @@ Alert sample() {
   a.channels = {"soc"};
   a.event = {{"event_type", "alert"}, {"src_ip", "10.1.2.3"}, {"src_port", 40000},
              {"dest_ip", "10.0.0.1"}, {"dest_port", 22},        {"proto", "TCP"},
-             {"school", "s-017"},     {"zone", "lab"},          {"community_id", "1:abc="},
-             {"alert", {{"signature", "port-scan"}, {"severity", 1}}}};
+             {"school_id", "s-017"},  {"zone", "lab"},          {"community_id", "1:abc="},
+             {"vlan", {120}},         {"detector", "port_scan"}, {"flow_id", 77},
+             {"alert", {{"signature", "port-scan"}, {"severity", 2}}}};
   return a;
 }
 
@@ -104,7 +105,8 @@ TEST(AlertingFormat, Rfc5424SyslogLine) {
             "<35>1 2027-01-15T08:00:00.123Z cg-school-17 campusguard 123 ALERT "
             "[campusguard@32473 id=\"42\" rule=\"scan\" severity=\"high\" events=\"5\" "
             "src_ip=\"10.1.2.3\" src_port=\"40000\" dest_ip=\"10.0.0.1\" dest_port=\"22\" "
-            "proto=\"TCP\" school=\"s-017\" zone=\"lab \\\"B\\\"\\]\" community_id=\"1:abc=\"] "
+            "proto=\"TCP\" school_id=\"s-017\" zone=\"lab \\\"B\\\"\\]\" vlan=\"120\" "
+            "detector=\"port_scan\" flow_id=\"77\" community_id=\"1:abc=\"] "
             "\xEF\xBB\xBF端口扫描 port-scan 10.1.2.3 -> 10.0.0.1");
   EXPECT_EQ(octet_counted("abc"), "3 abc");
   EXPECT_EQ(syslog_severity(Severity::kCritical), 2);

@@ -125,10 +125,10 @@ TEST(AlertingRules, MatcherAndValueErrors) {
   EXPECT_NE(first_error(base + "  - {name: a, channels: w}\n  - {name: a, channels: w}\n")
                 .find("rule name 'a' already used by rules[0]"),
             std::string::npos);
-  EXPECT_NE(first_error(base + "silences:\n  - {id: s, owner: o, reason: r, ends: tomorrow}\n")
+  EXPECT_NE(first_error("version: 1\nsilences:\n  - {id: s, owner: o, reason: r, ends: tomorrow}\n")
                 .find("silences[0].ends: expected an RFC 3339 time"),
             std::string::npos);
-  EXPECT_NE(first_error(base + "silences:\n  - {id: s, owner: o, ends: 2026-01-01T00:00:00Z}\n")
+  EXPECT_NE(first_error("version: 1\nsilences:\n  - {id: s, owner: o, ends: 2026-01-01T00:00:00Z}\n")
                 .find("missing required key 'reason'"),
             std::string::npos);
   EXPECT_NE(first_error("version: 1\nchannels: {s: {type: snmp, host: h, url: 'http://x'}}\n")
