@@ -32,16 +32,21 @@ bool Enforcer::attach(flow::ExtRegistry& registry) {
 }
 
 void Enforcer::set_image(std::shared_ptr<const api::PolicyImage> image) {
-  image_ = std::move(image);
-  rules_.assign(image_ ? image_->rules.size() : 0, RuleCounters{});
-  default_ = {};
+  auto b = image ? std::make_unique<PolicyBinding>(std::move(image)) : nullptr;
+  install(b.get());
+  owned_ = std::move(b);
+}
+
+void Enforcer::install(PolicyBinding* b) noexcept {
+  binding_ = b;
+  image_ = b ? b->image.get() : nullptr;
   schedule_minute_ = -1;  // recompute the schedule mask for the new image
   ++epoch_;               // every flow is judged again on its next packet
 }
 
 void Enforcer::refresh_schedules(uint64_t now_ns) {
   // Schedules have minute granularity: recompute the mask once per minute of packet time.
-  int64_t utc = static_cast<int64_t>(now_ns / 1'000'000'000ull);
+  int64_t utc = (static_cast<int64_t>(now_ns) + clock_offset_ns_) / 1'000'000'000;
   if (utc / 60 == schedule_minute_) return;
   schedule_minute_ = utc / 60;
   uint64_t mask = api::active_schedule_mask(*image_, utc);
@@ -144,7 +149,7 @@ FlowVerdict& Enforcer::decide(flow::FlowEntry& e, const classify::Classifier* c,
   if (changed && !r.pending) {
     inc(Counter::kFlowsJudged);
     if (r.action == api::Action::kDeny) inc(Counter::kFlowsDenied);
-    (r.rule >= 0 ? rules_[static_cast<size_t>(r.rule)] : default_).flows += 1;
+    counters_of(rule).flows += 1;
   }
   return v;
 }
@@ -155,7 +160,7 @@ bool Enforcer::judge(flow::FlowEntry& e, const classify::Classifier* c, uint32_t
   FlowVerdict& v = decide(e, c, now_ns);
   bool deny = v.flags & FlowVerdict::kDeny;
   if (!(v.flags & FlowVerdict::kPending)) {
-    RuleCounters& rc = v.rule ? rules_[v.rule - 1] : default_;
+    RuleCounters& rc = counters_of(v.rule);
     rc.packets += 1;
     rc.bytes += bytes;
   }

@@ -45,13 +45,36 @@ struct RuleCounters {
   uint64_t flows = 0;
 };
 
+// One image as one worker's enforcer uses it: the image plus that worker's per-rule counters.
+// Built (allocated) by whoever prepares the image — the control thread, or set_image() at init —
+// so installing it on a worker is a pointer swap. Counters restart with every binding.
+struct PolicyBinding {
+  explicit PolicyBinding(std::shared_ptr<const api::PolicyImage> im)
+      : image(std::move(im)), rules(image ? image->rules.size() : 0) {}
+  std::shared_ptr<const api::PolicyImage> image;
+  std::vector<RuleCounters> rules;
+  RuleCounters default_rule;
+};
+
 class Enforcer {
  public:
   // Registers the verdict slot; call before the flow table is built.
   bool attach(flow::ExtRegistry& registry);
-  // Installs an image (at a burst boundary). Per-rule counters restart with the new image.
+  // Installs an image (allocates its binding: init time, replay and tests only).
   void set_image(std::shared_ptr<const api::PolicyImage> image);
-  const api::PolicyImage* image() const { return image_.get(); }
+  // Installs a binding prepared elsewhere (null = no policy). No allocation: a worker calls it
+  // at a burst boundary; the caller keeps `b` alive until the worker is quiescent after the
+  // next install (RCU).
+  void install(PolicyBinding* b) noexcept;
+  const api::PolicyImage* image() const { return image_; }
+  const PolicyBinding* binding() const { return binding_; }
+  // Schedules are evaluated at packet time + offset (tests of timetables on live traffic).
+  void set_clock_offset_ns(int64_t off) noexcept {
+    if (off != clock_offset_ns_) {
+      clock_offset_ns_ = off;
+      schedule_minute_ = -1;
+    }
+  }
 
   // Judges one packet of `e` (arrived at `now_ns`, `bytes` long). `classifier` may be null.
   // Returns true when the packet may pass.
@@ -67,8 +90,13 @@ class Enforcer {
   // "allow" / "deny" and the rule name ("default" when no rule matched).
   std::string verdict_name(const FlowVerdict& v) const;
   std::string rule_name(const FlowVerdict& v) const;
-  const std::vector<RuleCounters>& rule_counters() const { return rules_; }
-  const RuleCounters& default_counters() const { return default_; }
+  // Per-rule counters of the installed binding (empty without a policy).
+  const std::vector<RuleCounters>& rule_counters() const {
+    return binding_ ? binding_->rules : kNoRules;
+  }
+  const RuleCounters& default_counters() const {
+    return binding_ ? binding_->default_rule : kNoDefault;
+  }
   uint64_t counter(Counter c) const { return counters_[static_cast<size_t>(c)]; }
   const std::array<uint64_t, kCounterCount>& counters() const { return counters_; }
 
@@ -81,13 +109,20 @@ class Enforcer {
   FlowVerdict& decide(flow::FlowEntry& e, const classify::Classifier* c, uint64_t now_ns);
   void inc(Counter c, uint64_t by = 1) { counters_[static_cast<size_t>(c)] += by; }
 
-  std::shared_ptr<const api::PolicyImage> image_;
+  RuleCounters& counters_of(uint16_t rule) {
+    return rule ? binding_->rules[rule - 1] : binding_->default_rule;
+  }
+
+  static inline const std::vector<RuleCounters> kNoRules{};
+  static inline const RuleCounters kNoDefault{};
+  std::unique_ptr<PolicyBinding> owned_;  // set_image() only
+  PolicyBinding* binding_ = nullptr;
+  const api::PolicyImage* image_ = nullptr;
   int offset_ = -1;
   uint32_t epoch_ = 1;
   uint64_t schedule_mask_ = 0;
   int64_t schedule_minute_ = -1;
-  std::vector<RuleCounters> rules_;
-  RuleCounters default_;
+  int64_t clock_offset_ns_ = 0;
   std::array<uint64_t, kCounterCount> counters_{};
 };
 

@@ -3,11 +3,13 @@
 //   cg-dataplane --replay FILE.pcap --report OUT.json [--config FILE]
 //   cg-dataplane --query stats|health|flows|flow|shutdown [--socket PATH] [--addr A] [--limit N]
 //   cg-dataplane --watch SECONDS [--socket PATH] live counters
+//   cg-dataplane --load POLICY.yaml [--socket PATH]  load a policy into a running dataplane
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "dataplane/main/replay.h"
@@ -26,6 +28,42 @@ int query(const std::string& socket, const nlohmann::json& req, bool pretty) {
     return 1;
   }
   std::printf("%s\n", resp.dump(pretty ? 2 : -1).c_str());
+  return resp.value("ok", false) ? 0 : 1;
+}
+
+// Two-phase load through the socket; prints the apply answer (or the diagnostics).
+int load(const std::string& socket, const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) {
+    std::fprintf(stderr, "cg-dataplane: cannot read %s\n", path.c_str());
+    return 2;
+  }
+  nlohmann::json resp;
+  std::string err;
+  nlohmann::json req = {{"v", cg::runtime::kControlProtocolVersion},
+                        {"cmd", "policy.prepare"},
+                        {"source", text.str()},
+                        {"origin", path}};
+  if (!cg::runtime::control_request(socket, req, &resp, &err, 30000)) {
+    std::fprintf(stderr, "cg-dataplane: %s\n", err.c_str());
+    return 1;
+  }
+  if (!resp.value("ok", false)) {
+    for (const auto& d : resp.value("diagnostics", nlohmann::json::array()))
+      std::fprintf(stderr, "%s\n", d.get<std::string>().c_str());
+    std::fprintf(stderr, "cg-dataplane: %s\n", resp.value("error", "").c_str());
+    return 1;
+  }
+  req = {{"v", cg::runtime::kControlProtocolVersion},
+         {"cmd", "policy.apply"},
+         {"generation", resp["generation"]}};
+  if (!cg::runtime::control_request(socket, req, &resp, &err, 30000)) {
+    std::fprintf(stderr, "cg-dataplane: %s\n", err.c_str());
+    return 1;
+  }
+  std::printf("%s\n", resp.dump().c_str());
   return resp.value("ok", false) ? 0 : 1;
 }
 
@@ -72,7 +110,8 @@ int watch(const std::string& socket, double interval, int count) {
 
 int main(int argc, char** argv) {
   CLI::App app{"cg-dataplane - campusguard DPDK fast path (transparent inline bridge)"};
-  std::string config_path, replay_path, report_path = "-", query_cmd, socket, addr, policy_path;
+  std::string config_path, replay_path, report_path = "-", query_cmd, socket, addr, policy_path,
+      load_path;
   double watch_interval = 0;
   int watch_count = 0;
   uint32_t limit = 0;
@@ -82,7 +121,12 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app.add_option("--report", report_path, "with --replay: JSON report file ('-' = stdout)")
       ->capture_default_str();
-  app.add_option("--policy", policy_path, "with --replay: school policy YAML to enforce")
+  app.add_option("--policy", policy_path,
+                 "school policy YAML to enforce (live: the first generation; more through the "
+                 "socket's policy.prepare / policy.apply)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--load", load_path,
+                 "load a policy into a running dataplane (policy.prepare, then policy.apply)")
       ->check(CLI::ExistingFile);
   app.add_option("--query", query_cmd, "ask a running dataplane: stats, health, flows, flow, shutdown");
   app.add_option("--socket", socket, "control socket (default: control.socket of the config)");
@@ -134,6 +178,7 @@ int main(int argc, char** argv) {
     return query(socket, req, pretty);
   }
   if (watch_interval > 0) return watch(socket, watch_interval, watch_count);
+  if (!load_path.empty()) return load(socket, load_path);
 
   if (!replay_path.empty()) {
     std::shared_ptr<const cg::api::PolicyImage> policy;
@@ -171,5 +216,25 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cg-dataplane: --config FILE is required to run (see --help)\n");
     return 2;
   }
-  return cg::runtime::run_dataplane(cfg, argv[0]);
+  cg::runtime::RunOptions opts;
+  opts.compile = [](const std::string& source, const std::string& origin) {
+    auto compiled = cg::policy::compile_policy(source, origin);
+    cg::runtime::CompiledPolicy out;
+    for (const auto& d : compiled.diagnostics)
+      out.diagnostics.push_back(cg::policy::format_diagnostic(d));
+    if (compiled.ok()) out.image = compiled.image;
+    return out;
+  };
+  if (!policy_path.empty()) {
+    std::ifstream in(policy_path);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) {
+      std::fprintf(stderr, "cg-dataplane: cannot read %s\n", policy_path.c_str());
+      return 2;
+    }
+    opts.policy_source = text.str();
+    opts.policy_origin = policy_path;
+  }
+  return cg::runtime::run_dataplane(cfg, argv[0], opts);
 }

@@ -100,6 +100,10 @@ class Pipeline {
   void set_policy(std::shared_ptr<const api::PolicyImage> image) {
     enforcer_.set_image(std::move(image));
   }
+  // Live swap (no allocation): installs a binding the control thread prepared; see
+  // enforce::Enforcer::install for the lifetime rule.
+  void install_policy(enforce::PolicyBinding* b) noexcept { enforcer_.install(b); }
+  void set_policy_clock_offset_ns(int64_t off) noexcept { enforcer_.set_clock_offset_ns(off); }
   const enforce::Enforcer& enforcer() const { return enforcer_; }
 
   // Judges n <= kMaxBurst packets; verdicts[i] says whether packet i leaves by the other port.

@@ -194,6 +194,10 @@ const std::vector<KeyDecl>& keys() {
       {"control.socket", Kind::kString, 0, 0, "/run/campusguard/dataplane.sock", {},
        "Unix socket of the control protocol",
        [](C& c, const N& n) { c.socket = n.as<std::string>(); }},
+      {"control.allow_clock_offset", Kind::kBool, 0, 0, "false", {},
+       "accept the clock.offset command, which shifts the clock timetables are judged by "
+       "(tests only; leave off on an appliance)",
+       [](C& c, const N& n) { c.allow_clock_offset = n.as<bool>(); }},
   };
   return k;
 }

@@ -25,6 +25,7 @@ struct DataplaneConfig {
   std::vector<std::string> lcores;  // optional explicit cores; default: 0..workers
   std::vector<std::string> eal_extra;
   std::string socket = "/run/campusguard/dataplane.sock";
+  bool allow_clock_offset = false;  // control.allow_clock_offset (tests of timetables)
   pipeline::PipelineConfig pipeline;
 
   // EAL argv derived from this config (argv[0] first).

@@ -8,6 +8,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_pause.h>
+#include <rte_rcu_qsbr.h>
 
 #include <algorithm>
 #include <atomic>
@@ -22,12 +23,15 @@
 #include "dataplane/export/flow_record.h"
 #include "dataplane/pipeline/pipeline.h"
 #include "dataplane/runtime/control_server.h"
+#include "dataplane/runtime/policy_loader.h"
 
 namespace cg::runtime {
 namespace {
 
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop.store(true); }
+// Added to packet time for timetable evaluation only (clock.offset, when the config allows it).
+std::atomic<int64_t> g_policy_clock_offset_ns{0};
 
 constexpr int kPorts = 2;
 constexpr const char* kPortNames[kPorts] = {"inside", "outside"};
@@ -72,6 +76,12 @@ struct Worker {
   std::unique_ptr<pipeline::Pipeline> pipe;
   WorkerStats st;
   alignas(64) std::atomic<FlowQuery*> query{nullptr};
+  // Policy binding published by the control thread (PolicyLoader); `installed` is the one the
+  // pipeline uses. RCU: the worker reports a quiescent state once per loop iteration.
+  std::atomic<enforce::PolicyBinding*> policy{nullptr};
+  enforce::PolicyBinding* installed = nullptr;
+  int64_t clock_offset_ns = 0;
+  rte_rcu_qsbr* qs = nullptr;
   uint64_t tsc0 = 0;
   uint64_t wall0_ns = 0;
   double ns_per_cycle = 0;
@@ -110,7 +120,19 @@ int worker_main(void* arg) {
   rte_mbuf* out[pipeline::Pipeline::kMaxBurst];
   pipeline::PacketRef refs[pipeline::Pipeline::kMaxBurst];
   pipeline::Verdict verdicts[pipeline::Pipeline::kMaxBurst];
+  rte_rcu_qsbr_thread_online(w.qs, w.id);
   while (!g_stop.load(std::memory_order_relaxed)) {
+    // Burst boundary: pick up a new policy generation (a pointer swap, no allocation).
+    if (enforce::PolicyBinding* b = w.policy.load(std::memory_order_acquire);
+        b != w.installed) {
+      w.pipe->install_policy(b);
+      w.installed = b;
+    }
+    if (int64_t off = g_policy_clock_offset_ns.load(std::memory_order_relaxed);
+        off != w.clock_offset_ns) {
+      w.pipe->set_policy_clock_offset_ns(off);
+      w.clock_offset_ns = off;
+    }
     uint64_t now_ns =
         w.wall0_ns + static_cast<uint64_t>(static_cast<double>(rte_rdtsc() - w.tsc0) *
                                            w.ns_per_cycle);
@@ -161,7 +183,9 @@ int worker_main(void* arg) {
       ++w.st.idle_loops;
       rte_pause();
     }
+    rte_rcu_qsbr_quiescent(w.qs, w.id);  // no reference to an older policy binding is held
   }
+  rte_rcu_qsbr_thread_offline(w.qs, w.id);
   return 0;
 }
 
@@ -230,7 +254,7 @@ bool setup_port(Port& port, const DataplaneConfig& cfg, rte_mempool* pool, std::
 
 class Dataplane {
  public:
-  Dataplane(const DataplaneConfig& cfg) : cfg_(cfg) {}
+  Dataplane(const DataplaneConfig& cfg, const RunOptions& opts) : cfg_(cfg), opts_(opts) {}
 
   nlohmann::json handle(const nlohmann::json& req) {
     std::string cmd = req["cmd"];
@@ -238,12 +262,33 @@ class Dataplane {
     if (cmd == "health") return health();
     if (cmd == "flows") return flows(req, false);
     if (cmd == "flow") return flows(req, true);
+    if (cmd == "policy.prepare") {
+      if (!req.contains("source") || !req["source"].is_string())
+        return {{"ok", false}, {"error", "policy.prepare: 'source' (policy YAML text) missing"}};
+      return loader_->prepare(req["source"].get<std::string>(), req.value("origin", "policy"));
+    }
+    if (cmd == "policy.apply") {
+      if (!req.contains("generation") || !req["generation"].is_number_unsigned())
+        return {{"ok", false}, {"error", "policy.apply: 'generation' (number) missing"}};
+      return loader_->apply(req["generation"].get<uint64_t>());
+    }
+    if (cmd == "policy.status") return loader_->status();
+    if (cmd == "clock.offset") {
+      if (!cfg_.allow_clock_offset)
+        return {{"ok", false},
+                {"error", "clock.offset is disabled (control.allow_clock_offset: false)"}};
+      if (!req.contains("seconds") || !req["seconds"].is_number_integer())
+        return {{"ok", false}, {"error", "clock.offset: 'seconds' (integer) missing"}};
+      g_policy_clock_offset_ns.store(req["seconds"].get<int64_t>() * 1'000'000'000);
+      return {{"ok", true}, {"seconds", req["seconds"]}};
+    }
     if (cmd == "shutdown") {
       g_stop.store(true);
       return {{"ok", true}, {"state", "stopping"}};
     }
     return {{"ok", false},
-            {"error", "unknown cmd '" + cmd + "' (stats, health, flows, flow, shutdown)"}};
+            {"error", "unknown cmd '" + cmd + "' (stats, health, flows, flow, policy.prepare, "
+                      "policy.apply, policy.status, clock.offset, shutdown)"}};
   }
 
   nlohmann::json stats() {
@@ -303,6 +348,9 @@ class Dataplane {
         for (size_t i = 0; i < classify::kCounterCount; ++i)
           add(c, std::string(classify::counter_name(static_cast<classify::Counter>(i))),
               rd(cl->counters()[i]));
+      for (size_t i = 0; i < enforce::kCounterCount; ++i)
+        add(c, std::string(enforce::counter_name(static_cast<enforce::Counter>(i))),
+            rd(w->pipe->enforcer().counters()[i]));
       add(c, "drop_tx_full", rd(w->st.drop_tx_full[0]) + rd(w->st.drop_tx_full[1]));
       add(c, "busy_loops", rd(w->st.busy_loops));
       add(c, "idle_loops", rd(w->st.idle_loops));
@@ -312,6 +360,8 @@ class Dataplane {
     }
     j["workers"] = workers;
     j["counters"] = total;
+    j["policy"] = {{"generation", loader_->generation_of_active()},
+                   {"rules", loader_->rule_counters()}};
     j["uptime_s"] = uptime();
     return j;
   }
@@ -472,6 +522,7 @@ class Dataplane {
     }
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
+    if (!start_policy()) return 2;
     for (auto& w : workers_) rte_eal_remote_launch(worker_main, w.get(), w->lcore);
     std::fprintf(stderr,
                  "cg-dataplane: bridging %s <-> %s with %zu worker(s); control socket %s\n",
@@ -488,7 +539,45 @@ class Dataplane {
     return 0;
   }
 
+  // RCU for policy bindings (one reader thread per worker) and the loader; with --policy the
+  // first generation is prepared and applied before the workers start.
+  bool start_policy() {
+    size_t sz = rte_rcu_qsbr_get_memsize(static_cast<uint32_t>(workers_.size()));
+    qs_mem_.reset(static_cast<uint8_t*>(std::aligned_alloc(RTE_CACHE_LINE_SIZE,
+                                                          (sz + 63) / 64 * 64)));
+    auto* qs = reinterpret_cast<rte_rcu_qsbr*>(qs_mem_.get());
+    rte_rcu_qsbr_init(qs, static_cast<uint32_t>(workers_.size()));
+    std::vector<std::atomic<enforce::PolicyBinding*>*> slots;
+    for (auto& w : workers_) {
+      rte_rcu_qsbr_thread_register(qs, w->id);
+      w->qs = qs;
+      slots.push_back(&w->policy);
+    }
+    loader_ = std::make_unique<PolicyLoader>(opts_.compile, std::move(slots), qs,
+                                             std::chrono::milliseconds(5000));
+    if (opts_.policy_source.empty()) return true;
+    nlohmann::json r = loader_->prepare(opts_.policy_source, opts_.policy_origin);
+    if (r.value("ok", false)) r = loader_->apply(r["generation"].get<uint64_t>());
+    if (!r.value("ok", false)) {
+      for (const auto& d : r.value("diagnostics", nlohmann::json::array()))
+        std::fprintf(stderr, "%s\n", d.get<std::string>().c_str());
+      std::fprintf(stderr, "cg-dataplane: %s\n", r.value("error", "").c_str());
+      return false;
+    }
+    std::fprintf(stderr, "cg-dataplane: policy %s loaded as generation %lu\n",
+                 opts_.policy_origin.c_str(), static_cast<unsigned long>(r["generation"]));
+    return true;
+  }
+
+  struct FreeDeleter {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+
   DataplaneConfig cfg_;
+  RunOptions opts_;
+  // Declared before workers_: destroyed after them (the bindings outlive every reader).
+  std::unique_ptr<uint8_t, FreeDeleter> qs_mem_;
+  std::unique_ptr<PolicyLoader> loader_;
   Port ports_[kPorts];
   std::vector<std::unique_ptr<Worker>> workers_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
@@ -496,8 +585,8 @@ class Dataplane {
 
 }  // namespace
 
-int run_dataplane(const DataplaneConfig& cfg, const std::string& prog) {
-  Dataplane dp(cfg);
+int run_dataplane(const DataplaneConfig& cfg, const std::string& prog, const RunOptions& opts) {
+  Dataplane dp(cfg, opts);
   return dp.run(prog);
 }
 

@@ -55,7 +55,8 @@ topo_up() {
 }
 
 # dp_start [extra yaml lines]: writes the config and starts cg-dataplane in the cg namespace.
-# DP_WORKERS, DP_INSIDE, DP_OUTSIDE, DP_LCORES (a YAML list) override the defaults.
+# DP_WORKERS, DP_INSIDE, DP_OUTSIDE, DP_LCORES (a YAML list) override the defaults;
+# DP_CONTROL_EXTRA adds keys to the control: map, DP_ARGS adds command-line arguments.
 dp_start() {
   local bin="${CG_BUILD_DIR:-build}/bin/cg-dataplane"
   cat > "$WORK/dataplane.yaml" <<YAML
@@ -65,10 +66,11 @@ ports:
 workers: ${DP_WORKERS:-1}
 flow_table: { capacity: 65536 }
 eal: { memory_mb: 512, file_prefix: ${PREFIX}${DP_LCORES:+, lcores: $DP_LCORES} }
-control: { socket: $WORK/dataplane.sock }
+control: { socket: $WORK/dataplane.sock${DP_CONTROL_EXTRA:+, $DP_CONTROL_EXTRA} }
 ${1:-}
 YAML
-  ip netns exec "$NS_CG" "$bin" --config "$WORK/dataplane.yaml" > "$WORK/dataplane.out" \
+  # shellcheck disable=SC2086
+  ip netns exec "$NS_CG" "$bin" --config "$WORK/dataplane.yaml" ${DP_ARGS:-} > "$WORK/dataplane.out" \
     2> "$WORK/dataplane.err" &
   DP_PID=$!
   for _ in $(seq 1 100); do
@@ -81,6 +83,7 @@ YAML
   fail "cg-dataplane did not come up"
 }
 
+dp_load() { "${CG_BUILD_DIR:-build}/bin/cg-dataplane" --load "$1" --socket "$WORK/dataplane.sock"; }
 dp_query() { "${CG_BUILD_DIR:-build}/bin/cg-dataplane" --query "$@" --socket "$WORK/dataplane.sock"; }
 in_cl() { ip netns exec "$NS_CL" "$@"; }
 in_net() { ip netns exec "$NS_NET" "$@"; }

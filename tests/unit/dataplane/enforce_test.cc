@@ -85,3 +85,33 @@ TEST(Enforce, PolicySwapRejudgesLiveFlows) {
 
 }  // namespace
 }  // namespace cg::pipeline
+
+namespace cg::pipeline {
+namespace {
+
+// A live flow is judged again when its rule's schedule switches, both ways (the timetable clock
+// moved with the clock offset, as the live clock.offset command does).
+TEST(Enforce, ScheduleFlipRejudgesALiveFlowBothWays) {
+  Harness h;
+  h.p.set_policy(compile(R"(schedules:
+  class-hours: { days: [weekdays], times: ["08:00-12:00"] }
+rules:
+  - { name: no-ping-in-class, protocol: icmp, when: class-hours, action: deny }
+)"));
+  // Harness time is 2023-11-14 22:13:20 UTC = Wed 06:13:20 in Beijing: before class.
+  auto ping = frame(eth(0x0800), ipv4(ip4("10.1.1.1"), ip4("10.2.2.2"), 1, icmp(8, 0)));
+  constexpr int64_t kHour = 3600'000'000'000;
+  EXPECT_EQ(h.send(ping), Verdict::kForward);
+  h.p.set_policy_clock_offset_ns(3 * kHour);  // 09:13: in class
+  EXPECT_EQ(h.send(ping), Verdict::kDrop);
+  EXPECT_EQ(h.send(ping), Verdict::kDrop);
+  h.p.set_policy_clock_offset_ns(7 * kHour);  // 13:13: after class
+  EXPECT_EQ(h.send(ping), Verdict::kForward);
+  EXPECT_EQ(h.send(ping), Verdict::kForward);
+  h.p.set_policy_clock_offset_ns(4 * kHour);  // 10:13: in class again
+  EXPECT_EQ(h.send(ping), Verdict::kDrop);
+  EXPECT_EQ(h.p.enforcer().counter(enforce::Counter::kPacketsDenied), 3u);
+}
+
+}  // namespace
+}  // namespace cg::pipeline

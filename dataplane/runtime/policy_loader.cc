@@ -1,0 +1,166 @@
+#include "dataplane/runtime/policy_loader.h"
+
+#include <openssl/evp.h>
+#include <rte_rcu_qsbr.h>
+
+#include <ctime>
+#include <thread>
+
+namespace cg::runtime {
+namespace {
+
+std::string sha256_hex(const std::string& text) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(text.data(), text.size(), md, &n, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < n; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
+}
+
+std::string now_rfc3339() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+int64_t micros_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now() - t0)
+      .count();
+}
+
+nlohmann::json fail(const std::string& error) { return {{"ok", false}, {"error", error}}; }
+
+}  // namespace
+
+PolicyLoader::PolicyLoader(PolicyCompiler compile,
+                           std::vector<std::atomic<enforce::PolicyBinding*>*> slots,
+                           rte_rcu_qsbr* qs, std::chrono::milliseconds quiescent_timeout)
+    : compile_(std::move(compile)), slots_(std::move(slots)), qs_(qs),
+      timeout_(quiescent_timeout) {}
+
+PolicyLoader::~PolicyLoader() {
+  // Workers have stopped by now (the runtime joins them first); nothing reads the bindings.
+  for (auto& g : stuck_) (void)g.release();
+}
+
+nlohmann::json PolicyLoader::prepare(const std::string& source, const std::string& origin) {
+  auto t0 = std::chrono::steady_clock::now();
+  if (!compile_) return fail("this dataplane has no policy compiler");
+  CompiledPolicy c = compile_(source, origin);
+  if (!c.image) {
+    ++prepares_failed_;
+    nlohmann::json r = fail(origin + ": policy has errors; nothing changed");
+    r["diagnostics"] = c.diagnostics;
+    return r;
+  }
+  auto g = std::make_unique<Generation>();
+  g->generation = last_generation_ + 1;
+  g->sha256 = sha256_hex(source);
+  g->origin = origin;
+  g->image = c.image;
+  g->bindings.reserve(slots_.size());
+  for (size_t i = 0; i < slots_.size(); ++i)
+    g->bindings.push_back(std::make_unique<enforce::PolicyBinding>(c.image));
+  ++last_generation_;
+  ++prepares_ok_;
+  prepared_ = std::move(g);  // replaces an unapplied one
+  return {{"ok", true},
+          {"generation", prepared_->generation},
+          {"rules", prepared_->image->rules.size()},
+          {"warnings", c.diagnostics},
+          {"prepare_us", micros_since(t0)}};
+}
+
+bool PolicyLoader::wait_quiescent() {
+  if (!qs_) return true;
+  uint64_t token = rte_rcu_qsbr_start(qs_);
+  auto deadline = std::chrono::steady_clock::now() + timeout_;
+  while (rte_rcu_qsbr_check(qs_, token, false) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  return true;
+}
+
+nlohmann::json PolicyLoader::apply(uint64_t generation) {
+  auto t0 = std::chrono::steady_clock::now();
+  if (!prepared_)
+    return fail("policy.apply: nothing prepared (send policy.prepare first)");
+  if (prepared_->generation != generation)
+    return fail("policy.apply: generation " + std::to_string(generation) +
+                " is not the prepared one (" + std::to_string(prepared_->generation) + ")");
+  for (size_t i = 0; i < slots_.size(); ++i)
+    slots_[i]->store(prepared_->bindings[i].get(), std::memory_order_release);
+  uint64_t previous = generation_of_active();
+  std::unique_ptr<Generation> old = std::move(active_);
+  active_ = std::move(prepared_);
+  active_->loaded_at = now_rfc3339();
+  ++applies_;
+  if (!wait_quiescent()) {
+    // The new image is published; a worker has not confirmed it let go of the old one. Keep
+    // the old generation alive forever rather than free it under a reader.
+    if (old) stuck_.push_back(std::move(old));
+    return {{"ok", false},
+            {"generation", active_->generation},
+            {"error", "policy.apply: published, but a worker did not pass a quiescent state "
+                      "within " + std::to_string(timeout_.count()) + " ms"}};
+  }
+  return {{"ok", true},
+          {"generation", active_->generation},
+          {"previous", previous},
+          {"apply_us", micros_since(t0)}};
+}
+
+uint64_t PolicyLoader::generation_of_active() const { return active_ ? active_->generation : 0; }
+
+nlohmann::json PolicyLoader::status() const {
+  nlohmann::json r = {{"ok", true},
+                      {"generation", generation_of_active()},
+                      {"prepared", prepared_ ? prepared_->generation : 0},
+                      {"prepares_ok", prepares_ok_},
+                      {"prepares_failed", prepares_failed_},
+                      {"applies", applies_}};
+  if (active_) {
+    r["sha256"] = active_->sha256;
+    r["origin"] = active_->origin;
+    r["loaded_at"] = active_->loaded_at;
+    r["rules"] = active_->image->rules.size();
+    r["school"] = active_->image->school_id;
+  }
+  return r;
+}
+
+nlohmann::json PolicyLoader::rule_counters() const {
+  nlohmann::json rules = nlohmann::json::array();
+  if (!active_) return rules;
+  auto row = [&](const std::string& name, auto get) {
+    uint64_t p = 0, b = 0, f = 0;
+    for (const auto& bind : active_->bindings) {
+      const enforce::RuleCounters& c = get(*bind);
+      p += __atomic_load_n(&c.packets, __ATOMIC_RELAXED);
+      b += __atomic_load_n(&c.bytes, __ATOMIC_RELAXED);
+      f += __atomic_load_n(&c.flows, __ATOMIC_RELAXED);
+    }
+    rules.push_back({{"rule", name}, {"packets", p}, {"bytes", b}, {"flows", f}});
+  };
+  const auto& im = *active_->image;
+  for (size_t i = 0; i < im.rules.size(); ++i)
+    row(im.rules[i].name, [i](const enforce::PolicyBinding& bd) -> const enforce::RuleCounters& {
+      return bd.rules[i];
+    });
+  row("default", [](const enforce::PolicyBinding& bd) -> const enforce::RuleCounters& {
+    return bd.default_rule;
+  });
+  return rules;
+}
+
+}  // namespace cg::runtime

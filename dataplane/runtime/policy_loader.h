@@ -1,0 +1,76 @@
+// Live policy load, two-phase, on the control thread (ARCHITECTURE.md "A policy change").
+//
+//   prepare(source)  compile (through the injected compiler) and build everything the workers
+//                    will need — one PolicyBinding per worker. May fail; nothing changes.
+//   apply(gen)       publish each worker's binding in its slot, then wait until every worker
+//                    has passed a quiescent state (rte_rcu_qsbr) — from then on no packet is
+//                    judged by the old image — and free the old generation. Cannot fail once
+//                    prepared (a worker that never reports within the timeout is an error and
+//                    the old generation is kept alive, never freed under a reader).
+//
+// Workers only do, at a burst boundary: `b = slot.load(acquire); if (b != mine) install(b)`,
+// and `rte_rcu_qsbr_quiescent()` once per loop. No lock, no allocation on a worker.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "dataplane/enforce/enforcer.h"
+
+struct rte_rcu_qsbr;
+
+namespace cg::runtime {
+
+struct CompiledPolicy {
+  std::shared_ptr<const api::PolicyImage> image;  // null when the source has errors
+  std::vector<std::string> diagnostics;          // "file:line:col: error: ..." lines
+};
+// Validates and compiles policy source text; `origin` names it in diagnostics. Injected so the
+// runtime does not depend on the YAML compiler (cg-dataplane's main passes the real one).
+using PolicyCompiler =
+    std::function<CompiledPolicy(const std::string& source, const std::string& origin)>;
+
+class PolicyLoader {
+ public:
+  // `slots[i]` is worker i's binding slot; `qs` has one registered thread per worker (ids
+  // 0..n-1), or is null when there are no workers (tests of prepare only).
+  PolicyLoader(PolicyCompiler compile, std::vector<std::atomic<enforce::PolicyBinding*>*> slots,
+               rte_rcu_qsbr* qs, std::chrono::milliseconds quiescent_timeout);
+  ~PolicyLoader();
+
+  // Control-protocol handlers: {"cmd":"policy.prepare","source":...,"origin":...},
+  // {"cmd":"policy.apply","generation":N}, {"cmd":"policy.status"}.
+  nlohmann::json prepare(const std::string& source, const std::string& origin);
+  nlohmann::json apply(uint64_t generation);
+  nlohmann::json status() const;
+  // Per-rule counters of the active generation summed over workers (for "stats").
+  nlohmann::json rule_counters() const;
+
+  uint64_t generation_of_active() const;
+
+ private:
+  struct Generation {
+    uint64_t generation = 0;
+    std::string sha256, origin, loaded_at;
+    std::shared_ptr<const api::PolicyImage> image;
+    std::vector<std::unique_ptr<enforce::PolicyBinding>> bindings;  // one per worker
+  };
+  bool wait_quiescent();
+
+  PolicyCompiler compile_;
+  std::vector<std::atomic<enforce::PolicyBinding*>*> slots_;
+  rte_rcu_qsbr* qs_;
+  std::chrono::milliseconds timeout_;
+  std::unique_ptr<Generation> prepared_, active_;
+  std::vector<std::unique_ptr<Generation>> stuck_;  // never freed: a worker did not report
+  uint64_t last_generation_ = 0;
+  uint64_t prepares_ok_ = 0, prepares_failed_ = 0, applies_ = 0;
+};
+
+}  // namespace cg::runtime
