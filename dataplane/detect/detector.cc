@@ -4,6 +4,7 @@
 #include <ndpi/ndpi_api.h>
 
 #include "dataplane/classify/classifier.h"
+#include "dataplane/export/flow_record.h"
 
 namespace cg::detect {
 namespace {
@@ -124,9 +125,7 @@ size_t Detector::memory_bytes() const {
          ring_.capacity() * sizeof(exporter::Event);
 }
 
-uint64_t Detector::flow_id(const flow::FlowEntry& e) {
-  return mix(uint64_t{e.hash} << 32 ^ e.first_seen_ns) & ((uint64_t{1} << 53) - 1);
-}
+uint64_t Detector::flow_id(const flow::FlowEntry& e) { return exporter::flow_id_of(e); }
 
 exporter::Event Detector::base(const flow::FlowEntry& e, exporter::EventKind kind,
                                uint64_t now_ns) const {

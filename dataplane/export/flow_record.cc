@@ -36,6 +36,7 @@ FlowRecord FlowRecord::from(const flow::FlowEntry& e, const classify::Classifier
   r.bytes[1] = e.bytes[1];
   r.first_seen_ns = e.first_seen_ns;
   r.last_seen_ns = e.last_seen_ns;
+  r.flow_id = flow_id_of(e);
   return r;
 }
 

@@ -13,6 +13,16 @@
 
 namespace cg::exporter {
 
+// Stable 53-bit id of a flow (JSON-safe): the events' flow_id and the IPFIX flowId.
+inline uint64_t flow_id_of(const flow::FlowEntry& e) {
+  uint64_t x = uint64_t{e.hash} << 32 ^ e.first_seen_ns;
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  return (x ^ (x >> 31)) & ((uint64_t{1} << 53) - 1);
+}
+
 struct FlowRecord {
   std::array<uint8_t, 16> src_addr;  // the initiator (sent the flow's first packet)
   std::array<uint8_t, 16> dst_addr;
@@ -28,6 +38,7 @@ struct FlowRecord {
   uint64_t last_seen_ns;
   int8_t end_reason = -1;  // flow::EndReason, or -1 while the flow is live
   int16_t worker = -1;
+  uint64_t flow_id = 0;  // flow_id_of(entry)
   bool classified = false;     // a classifier slot was read (names need its Classifier)
   classify::FlowClass cls{};   // state pointer cleared; hostname copied below
   std::array<char, 80> hostname{};
