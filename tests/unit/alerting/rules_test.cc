@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "controlplane/alerting/rules.h"
 
 namespace cg::alerting {
@@ -174,6 +176,22 @@ TEST(AlertingRules, SilenceJsonRoundTrip) {
   EXPECT_FALSE(silence_from_json(nlohmann::json::parse(R"({"id":"m1","owner":"li",
       "reason":"drill","ends":"2026-12-01T00:00:00Z","extra":1})"), err));
   EXPECT_EQ(err, "extra: unknown key");
+}
+
+}  // namespace
+}  // namespace cg::alerting
+
+namespace cg::alerting {
+namespace {
+
+TEST(AlertingRules, ExampleConfigurationLoads) {
+  const char* src = std::getenv("CG_SOURCE_DIR");
+  auto r = load_config_file(std::string(src ? src : ".") +
+                            "/controlplane/alerting/alerting.example.yaml");
+  for (const auto& e : r.errors) ADD_FAILURE() << format_diagnostic(e);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->channels.size(), 7u);
+  EXPECT_EQ(r.config->rules.size(), 3u);
 }
 
 }  // namespace
