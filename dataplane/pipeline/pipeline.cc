@@ -158,7 +158,10 @@ void Pipeline::process(const PacketRef* pkts, uint32_t n, Verdict* verdicts) {
                          now_ns);
     if (e && !policy_pass) {
       inc(Counter::kDropPolicy);
-      verdicts[i] = Verdict::kDrop;
+      bool reset = (enforcer_.slot(*e).flags & enforce::FlowVerdict::kReset) &&
+                   parsed[i].l4_proto == packet::ipproto::kTcp &&
+                   !(parsed[i].tcp_flags & packet::tcpflag::kRst);
+      verdicts[i] = reset ? Verdict::kReset : Verdict::kDrop;
       continue;
     }
     if (e == nullptr) {

@@ -37,7 +37,9 @@ struct PacketRef {
   uint8_t port;          // arrival port (0 = inside, 1 = outside)
 };
 
-enum class Verdict : uint8_t { kForward, kDrop };
+// kReset: drop, and send TCP resets to both ends (a `deny` rule with `reset: true`; the caller
+// builds them with packet::build_tcp_reset from the packet).
+enum class Verdict : uint8_t { kForward, kDrop, kReset };
 
 // Pipeline-level counters; every drop has a named reason.
 enum class Counter : uint8_t {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "dataplane/export/flow_record.h"
+#include "dataplane/packet/tcp_reset.h"
 #include "dataplane/pipeline/pipeline.h"
 #include "dataplane/runtime/control_server.h"
 #include "dataplane/runtime/policy_loader.h"
@@ -63,6 +64,9 @@ struct alignas(64) WorkerStats {
   uint64_t tx_bytes[kPorts] = {};
   uint64_t drop_tx_full[kPorts] = {};
   uint64_t drop_verdict = 0;
+  uint64_t tcp_resets_sent = 0;        // RST frames transmitted (two per reset verdict)
+  uint64_t tcp_resets_suppressed = 0;  // reset verdicts over the per-second budget: drop only
+  uint64_t tcp_resets_failed = 0;      // no mbuf or TX ring full
   uint64_t busy_loops = 0;
   uint64_t idle_loops = 0;
 };
@@ -82,6 +86,9 @@ struct Worker {
   enforce::PolicyBinding* installed = nullptr;
   int64_t clock_offset_ns = 0;
   rte_rcu_qsbr* qs = nullptr;
+  rte_mempool* pool = nullptr;  // for TCP resets
+  uint32_t reset_budget = 0;    // resets left this second (bounds what a flood can make us send)
+  uint64_t reset_second = 0;
   uint64_t tsc0 = 0;
   uint64_t wall0_ns = 0;
   double ns_per_cycle = 0;
@@ -111,6 +118,47 @@ void serve_query(Worker& w, FlowQuery* q) {
   if (q->cursor == 0) {
     w.query.store(nullptr, std::memory_order_relaxed);
     q->done.store(true, std::memory_order_release);
+  }
+}
+
+constexpr uint32_t kResetsPerSecond = 2000;
+
+// Answers a denied TCP segment with a RST to each end: back out of the port it came from to
+// its sender, and on to its receiver. Rare path; bounded per second.
+void send_resets(Worker& w, rte_mbuf* m, int in_port, uint64_t now_ns) {
+  if (now_ns / 1'000'000'000 != w.reset_second) {
+    w.reset_second = now_ns / 1'000'000'000;
+    w.reset_budget = kResetsPerSecond;
+  }
+  if (w.reset_budget == 0) {
+    ++w.st.tcp_resets_suppressed;
+    return;
+  }
+  --w.reset_budget;
+  const auto* frame = rte_pktmbuf_mtod(m, const uint8_t*);
+  const packet::ResetTo dirs[2] = {packet::ResetTo::kSender, packet::ResetTo::kReceiver};
+  const int ports[2] = {in_port, 1 - in_port};
+  for (int d = 0; d < 2; ++d) {
+    rte_mbuf* r = rte_pktmbuf_alloc(w.pool);
+    if (!r) {
+      ++w.st.tcp_resets_failed;
+      continue;
+    }
+    size_t len = packet::build_tcp_reset(frame, m->data_len, dirs[d],
+                                         rte_pktmbuf_mtod(r, uint8_t*), rte_pktmbuf_tailroom(r));
+    if (len == 0) {
+      rte_pktmbuf_free(r);
+      continue;
+    }
+    r->data_len = r->pkt_len = static_cast<uint32_t>(len);
+    if (rte_eth_tx_burst(w.ports[ports[d]], w.queue, &r, 1) == 1) {
+      ++w.st.tcp_resets_sent;
+      ++w.st.tx_packets[ports[d]];
+      w.st.tx_bytes[ports[d]] += len;
+    } else {
+      rte_pktmbuf_free(r);
+      ++w.st.tcp_resets_failed;
+    }
   }
 }
 
@@ -159,6 +207,7 @@ int worker_main(void* arg) {
           out[k++] = pkts[i];
           tx_bytes += pkts[i]->pkt_len;
         } else {
+          if (verdicts[i] == pipeline::Verdict::kReset) send_resets(w, pkts[i], p, now_ns);
           rte_pktmbuf_free(pkts[i]);
         }
       }
@@ -352,6 +401,9 @@ class Dataplane {
         add(c, std::string(enforce::counter_name(static_cast<enforce::Counter>(i))),
             rd(w->pipe->enforcer().counters()[i]));
       add(c, "drop_tx_full", rd(w->st.drop_tx_full[0]) + rd(w->st.drop_tx_full[1]));
+      add(c, "tcp_resets_sent", rd(w->st.tcp_resets_sent));
+      add(c, "tcp_resets_suppressed", rd(w->st.tcp_resets_suppressed));
+      add(c, "tcp_resets_failed", rd(w->st.tcp_resets_failed));
       add(c, "busy_loops", rd(w->st.busy_loops));
       add(c, "idle_loops", rd(w->st.idle_loops));
       uint32_t active = __atomic_load_n(&w->pipe->table().size_ref(), __ATOMIC_RELAXED);
@@ -504,6 +556,7 @@ class Dataplane {
       w->queue = wid;
       w->lcore = lcore;
       w->burst = static_cast<uint16_t>(cfg_.burst);
+      w->pool = pool;
       w->ports[0] = ports_[0].id;
       w->ports[1] = ports_[1].id;
       pipeline::PipelineConfig pcfg = cfg_.pipeline;

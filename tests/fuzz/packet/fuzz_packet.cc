@@ -1,11 +1,13 @@
 // libFuzzer target for the untrusted-input path of the fast path: the parser and the pipeline
-// (flow keys, fragment tracking, flow table, TCP state, the nDPI adapter) over frame sequences.
+// (flow keys, fragment tracking, flow table, TCP state, the nDPI adapter) over frame sequences,
+// and the TCP reset builder on every Ethernet frame.
 //
 // Input: byte 0 selects the link type; then frames as [u16 big-endian length][bytes]...; the
 // last frame takes whatever is left. Each frame advances the clock by 1 s so expiry runs too.
 #include <cstddef>
 #include <cstdint>
 
+#include "dataplane/packet/tcp_reset.h"
 #include "dataplane/pipeline/pipeline.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -45,6 +47,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     pos += len;
   }
   if (n) p.process(refs, n, verdicts);
+  if (link == 0) {
+    uint8_t out[256];
+    for (uint32_t i = 0; i < n; ++i)
+      for (auto to : {packet::ResetTo::kSender, packet::ResetTo::kReceiver}) {
+        size_t k = packet::build_tcp_reset(refs[i].data, refs[i].len, to, out, sizeof out);
+        if (k > sizeof out) __builtin_trap();
+      }
+  }
   p.tick(now);
   return 0;
 }

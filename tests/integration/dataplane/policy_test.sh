@@ -48,6 +48,10 @@ code=$(tls video.blocked.test); [ "$code" = 000 ] || fail "denied SNI got throug
 code=$(tls www.allowed.test); [ "$code" = 200 ] || fail "allowed SNI after a denied one: '$code'"
 code=$(http www.allowed.test); [ "$code" = 200 ] || fail "allowed Host: HTTP code '$code'"
 code=$(http games.blocked.test); [ "$code" = 000 ] || fail "denied Host got through ('$code')"
+# reset: true — the client learns at once (connection reset), it does not wait for a timeout.
+rc=0; in_cl curl -sk --max-time 4 --resolve "www.reset.test:8443:$NET_IP" -o /dev/null \
+  "https://www.reset.test:8443/index.html" || rc=$?
+[ "$rc" != 0 ] && [ "$rc" != 28 ] || fail "reset rule: curl exit $rc (0 = served, 28 = timed out)"
 dp_query stats > "$WORK/stats1.json"
 python3 - "$WORK/stats1.json" <<'PY'
 import json, sys
@@ -57,10 +61,12 @@ c = s["counters"]
 assert s["policy"]["generation"] == 1, s["policy"]
 assert rules["no-blocked-sites"]["flows"] == 2, rules      # one TLS and one HTTP connection
 assert rules["no-blocked-sites"]["packets"] >= 2, rules
-assert c["policy_flows_denied"] == 2, c
-assert c["drop_policy"] >= 2, c
+assert rules["reset-sites"]["flows"] == 1, rules
+assert c["policy_flows_denied"] == 3, c
+assert c["drop_policy"] >= 3, c
+assert c["tcp_resets_sent"] >= 2 and c["tcp_resets_failed"] == 0, c
 PY
-log "SNI and Host: denied names cut off, allowed names served; rule counters match"
+log "SNI and Host: denied names cut off (or reset, exit $rc), allowed names served; counters match"
 
 # --- 2. a schedule flips while ping runs ---------------------------------------------------
 dp_load "$POL/no-ping-in-class.yaml" > "$WORK/load2.json" || { cat "$WORK/load2.json"; fail "load"; }
