@@ -1,13 +1,23 @@
 // cgctl policy validate|compile|schema — offline policy tooling (no controld needed).
+// cgctl policy apply|confirm|status|history|show|diff|rollback — safe commits through
+//   cg-controld's REST API (see controlplane/commit):
+//   cgctl policy apply FILE [--comment TEXT] [--confirm SECONDS]
+//   cgctl policy confirm            keep a change made with --confirm
+//   cgctl policy history [--limit N] / show N / diff A B / rollback N [--confirm SECONDS]
 //   cgctl policy validate FILE...      errors as FILE:LINE:COL: error: PATH: message; exit 1 on any
 //   cgctl -o json policy validate ...  one JSON document {valid, files[], summary}
 //   cgctl policy compile FILE          compiled PolicyImage summary (JSON; text prints a digest)
 //   cgctl policy schema                the JSON Schema generated from the key declarations
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include <fstream>
+#include <sstream>
+
+#include "controlplane/api/cli_support.h"
 #include "controlplane/cli/command_registry.h"
 #include "policies/compiler/policy.h"
 
@@ -87,8 +97,144 @@ int run_compile(const PolicyArgs& a, const GlobalOptions& g) {
   return 0;
 }
 
+struct RemoteArgs {
+  std::string file, comment;
+  uint32_t confirm = 0;
+  int64_t a = 0, b = 0, revision = 0;
+  int limit = 20;
+};
+
+void print_apply(const api::RestResult& r, const GlobalOptions& g) {
+  if (g.output == "json") return api::print_json(r.body);
+  for (const auto& d : r.body["diagnostics"])
+    if (d.is_string()) std::fprintf(stderr, "%s\n", d.get<std::string>().c_str());
+  std::printf("revision %s applied as dataplane generation %s (%s rules)\n",
+              api::str(r.body, "revision").c_str(), api::str(r.body, "generation").c_str(),
+              api::str(r.body, "rules").c_str());
+  if (!r.body["confirm_deadline"].is_null())
+    std::printf("reverts at %s unless confirmed: cgctl policy confirm\n",
+                r.body["confirm_deadline"].get<std::string>().c_str());
+}
+
+void install_remote(CLI::App* policy, GlobalOptions& global) {
+  auto conn = std::make_shared<api::ConnArgs>();
+  auto a = std::make_shared<RemoteArgs>();
+
+  auto* apply = policy->add_subcommand("apply", "validate, push to the dataplane, record a revision");
+  api::add_conn_options(apply, conn);
+  apply->add_option("file", a->file, "policy YAML file")->required()->check(CLI::ExistingFile);
+  apply->add_option("--comment", a->comment, "why (kept with the revision)");
+  apply->add_option("--confirm", a->confirm,
+                    "revert by itself unless 'policy confirm' comes within SECONDS");
+  apply->callback([conn, a, &global] {
+    std::ifstream in(a->file, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    nlohmann::json body = {{"source", ss.str()},
+                           {"origin", std::filesystem::path(a->file).filename().string()},
+                           {"comment", a->comment}};
+    if (a->confirm) body["confirm_seconds"] = a->confirm;
+    api::RestResult r;
+    if (!api::call_or_report(api::connection(*conn), "POST", "/api/v1/policy/apply", &r, &body))
+      throw CLI::RuntimeError(1);
+    print_apply(r, global);
+  });
+
+  auto* confirm = policy->add_subcommand("confirm", "keep the change made with --confirm");
+  api::add_conn_options(confirm, conn);
+  confirm->callback([conn, &global] {
+    api::RestResult r;
+    if (!api::call_or_report(api::connection(*conn), "POST", "/api/v1/policy/confirm", &r))
+      throw CLI::RuntimeError(1);
+    if (global.output == "json") return api::print_json(r.body);
+    std::printf("revision %s confirmed\n", api::str(r.body, "revision").c_str());
+  });
+
+  auto* status = policy->add_subcommand("status", "current revision, pending confirm, dataplane");
+  api::add_conn_options(status, conn);
+  status->callback([conn, &global] {
+    api::RestResult r;
+    if (!api::call_or_report(api::connection(*conn), "GET", "/api/v1/policy", &r))
+      throw CLI::RuntimeError(1);
+    if (global.output == "json") return api::print_json(r.body);
+    const auto& rev = r.body["revision"];
+    if (rev.is_null())
+      std::printf("no revision applied yet\n");
+    else
+      std::printf("revision %s by %s at %s (%s): %s\n", api::str(rev, "number").c_str(),
+                  api::str(rev, "user").c_str(), api::str(rev, "created").c_str(),
+                  api::str(rev, "action").c_str(), api::str(rev, "comment").c_str());
+    if (!r.body["pending"].is_null())
+      std::printf("awaiting confirmation until %s (reverts to revision %s)\n",
+                  api::str(r.body["pending"], "deadline").c_str(),
+                  api::str(r.body["pending"], "revert_to").c_str());
+    const auto& dp = r.body["dataplane"];
+    if (!dp.value("reachable", false))
+      std::printf("dataplane unreachable: %s\n", api::str(dp, "error").c_str());
+    else
+      std::printf("dataplane generation %s, %s\n", api::str(dp, "generation").c_str(),
+                  dp.value("in_sync", false) ? "in sync" : "NOT in sync");
+  });
+
+  auto* history = policy->add_subcommand("history", "revisions, newest first");
+  api::add_conn_options(history, conn);
+  history->add_option("--limit", a->limit, "how many")->capture_default_str();
+  history->callback([conn, a, &global] {
+    api::RestResult r;
+    if (!api::call_or_report(api::connection(*conn), "GET", "/api/v1/policy/revisions", &r,
+                             nullptr, {{"limit", std::to_string(a->limit)}}))
+      throw CLI::RuntimeError(1);
+    if (global.output == "json") return api::print_json(r.body);
+    for (const auto& v : r.body["revisions"])
+      std::printf("%5s  %s  %-10s %-8s gen %-4s %s  %s\n", api::str(v, "number").c_str(),
+                  api::str(v, "created").c_str(), api::str(v, "user").c_str(),
+                  api::str(v, "action").c_str(), api::str(v, "generation").c_str(),
+                  api::str(v, "origin").c_str(), api::str(v, "comment").c_str());
+  });
+
+  auto* show = policy->add_subcommand("show", "print the policy text of a revision");
+  api::add_conn_options(show, conn);
+  show->add_option("revision", a->revision, "revision number")->required();
+  show->callback([conn, a, &global] {
+    api::RestResult r;
+    if (!api::call_or_report(api::connection(*conn), "GET",
+                             "/api/v1/policy/revisions/" + std::to_string(a->revision), &r))
+      throw CLI::RuntimeError(1);
+    if (global.output == "json") return api::print_json(r.body);
+    std::fputs(r.body.value("source", "").c_str(), stdout);
+  });
+
+  auto* diff = policy->add_subcommand("diff", "unified diff between two revisions");
+  api::add_conn_options(diff, conn);
+  diff->add_option("a", a->a, "older revision")->required();
+  diff->add_option("b", a->b, "newer revision")->required();
+  diff->callback([conn, a, &global] {
+    api::RestResult r;
+    if (!api::call_or_report(api::connection(*conn), "GET", "/api/v1/policy/diff", &r, nullptr,
+                             {{"a", std::to_string(a->a)}, {"b", std::to_string(a->b)}}))
+      throw CLI::RuntimeError(1);
+    if (global.output == "json") return api::print_json(r.body);
+    std::fputs(r.body.value("diff", "").c_str(), stdout);
+  });
+
+  auto* rollback = policy->add_subcommand("rollback", "re-apply exactly what revision N was");
+  api::add_conn_options(rollback, conn);
+  rollback->add_option("revision", a->revision, "revision number")->required();
+  rollback->add_option("--comment", a->comment, "why");
+  rollback->add_option("--confirm", a->confirm, "revert unless confirmed within SECONDS");
+  rollback->callback([conn, a, &global] {
+    nlohmann::json body = {{"revision", a->revision}, {"comment", a->comment}};
+    if (a->confirm) body["confirm_seconds"] = a->confirm;
+    api::RestResult r;
+    if (!api::call_or_report(api::connection(*conn), "POST", "/api/v1/policy/rollback", &r,
+                             &body))
+      throw CLI::RuntimeError(1);
+    print_apply(r, global);
+  });
+}
+
 const CommandRegistrar kRegisterPolicy([](CLI::App& app, GlobalOptions& global) {
-  auto* policy = app.add_subcommand("policy", "school policy tools (offline)");
+  auto* policy = app.add_subcommand("policy", "school policy: offline tools and safe commits");
   policy->require_subcommand(1);
   auto args = std::make_shared<PolicyArgs>();
 
@@ -116,6 +262,8 @@ const CommandRegistrar kRegisterPolicy([](CLI::App& app, GlobalOptions& global) 
 
   auto* schema = policy->add_subcommand("schema", "print the policy JSON Schema");
   schema->callback([] { std::fputs(policy::policy_json_schema_text().c_str(), stdout); });
+
+  install_remote(policy, global);
 });
 
 }  // namespace

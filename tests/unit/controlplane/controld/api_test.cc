@@ -1,3 +1,5 @@
+#include <yaml-cpp/yaml.h>
+
 #include "tests/unit/controlplane/controld/fixture.h"
 
 namespace cg::testing {
@@ -71,6 +73,27 @@ TEST_F(ApiTest, EveryEndpointDeclaresTheExpectedRoles) {
     seen.insert(key);
   }
   EXPECT_EQ(seen.size(), expected_roles().size());
+}
+
+// controlplane/api/openapi.yaml documents exactly the served routes, with the same roles
+// (the live responses are validated against its schemas in tests/integration/controlplane).
+TEST_F(ApiTest, OpenApiDocumentMatchesTheRouteTable) {
+  YAML::Node doc = YAML::LoadFile(std::string(std::getenv("CG_SOURCE_DIR")) +
+                                  "/controlplane/api/openapi.yaml");
+  std::map<std::string, unsigned> documented;
+  for (const auto& path : doc["paths"]) {
+    for (const auto& op : path.second) {
+      std::string method = op.first.as<std::string>();
+      for (auto& ch : method) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      unsigned roles = 0;
+      for (const auto& r : op.second["x-roles"])
+        roles |= static_cast<unsigned>(*auth::parse_role(r.as<std::string>()));
+      documented[method + " " + path.first.as<std::string>()] = roles;
+    }
+  }
+  std::map<std::string, unsigned> served;
+  for (const auto& r : api_->routes()) served[r.method + " " + r.pattern] = r.roles;
+  EXPECT_EQ(documented, served);
 }
 
 TEST_F(ApiTest, EndpointTimesRoleMatrix) {
