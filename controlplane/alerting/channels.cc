@@ -84,22 +84,29 @@ class HttpChannel final : public Channel {
     std::string url = config_.url;
     nlohmann::json body;
     switch (config_.type) {
-      case ChannelType::kWebhook: body = webhook_body(a); break;
-      case ChannelType::kWecom: body = wecom_body(a, config_); break;
+      case ChannelType::kWebhook:
+        body = webhook_body(a);
+        break;
+      case ChannelType::kWecom:
+        body = wecom_body(a, config_);
+        break;
       case ChannelType::kDingtalk:
         body = dingtalk_body(a, config_);
         url = dingtalk_url(config_, to_ms(now));
         break;
-      case ChannelType::kFeishu: body = feishu_body(a, config_, to_ms(now) / 1000); break;
-      default: return {false, "not an HTTP channel"};
+      case ChannelType::kFeishu:
+        body = feishu_body(a, config_, to_ms(now) / 1000);
+        break;
+      default:
+        return {false, "not an HTTP channel"};
     }
     auto parts = split_url(url);
     if (!parts) return {false, "bad url"};
     httplib::Client cli(parts->origin);
     if (!cli.is_valid()) return {false, "unsupported url " + parts->origin};
     auto secs = std::chrono::duration_cast<std::chrono::seconds>(config_.timeout).count();
-    auto usecs = std::chrono::duration_cast<std::chrono::microseconds>(config_.timeout).count() %
-                 1'000'000;
+    auto usecs =
+        std::chrono::duration_cast<std::chrono::microseconds>(config_.timeout).count() % 1'000'000;
     cli.set_connection_timeout(secs, usecs);
     cli.set_read_timeout(secs, usecs);
     cli.set_write_timeout(secs, usecs);
@@ -194,7 +201,9 @@ class Fd {
   int fd_;
 };
 
-std::string errno_text(const char* what) { return std::string(what) + ": " + strerror(errno); }
+std::string errno_text(const char* what) {
+  return std::string(what) + ": " + strerror(errno);
+}
 
 // Connects (stream) or binds a connected datagram socket to host:port within the timeout.
 int open_socket(const ChannelConfig& c, bool stream, std::string& error) {
@@ -298,8 +307,10 @@ class SyslogChannel final : public Channel {
                  inet_pton(AF_INET6, config_.host.c_str(), &probe) == 1;
     if (!config_.insecure_skip_verify) {
       X509_VERIFY_PARAM* param = SSL_get0_param(ssl.get());
-      if (is_ip) X509_VERIFY_PARAM_set1_ip_asc(param, config_.host.c_str());
-      else X509_VERIFY_PARAM_set1_host(param, config_.host.c_str(), 0);
+      if (is_ip)
+        X509_VERIFY_PARAM_set1_ip_asc(param, config_.host.c_str());
+      else
+        X509_VERIFY_PARAM_set1_host(param, config_.host.c_str(), 0);
     }
     if (!is_ip) SSL_set_tlsext_host_name(ssl.get(), config_.host.c_str());
     if (SSL_connect(ssl.get()) != 1) return {false, "tls handshake: " + ssl_error_text()};
@@ -333,7 +344,8 @@ void snmp_init_once() {
 
 class SnmpChannel final : public Channel {
  public:
-  explicit SnmpChannel(ChannelConfig c) : Channel(std::move(c)), start_(std::chrono::steady_clock::now()) {}
+  explicit SnmpChannel(ChannelConfig c)
+      : Channel(std::move(c)), start_(std::chrono::steady_clock::now()) {}
 
   SendResult send(const Alert& a, TimePoint) override {
     snmp_init_once();
@@ -354,7 +366,9 @@ class SnmpChannel final : public Channel {
     netsnmp_pdu* pdu = snmp_pdu_create(inform ? SNMP_MSG_INFORM : SNMP_MSG_TRAP2);
     std::string base = kEnterpriseOid;
     auto uptime_cs = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::steady_clock::now() - start_).count() / 10;
+                         std::chrono::steady_clock::now() - start_)
+                         .count() /
+                     10;
     std::string err;
     auto add = [&](const std::string& o, char type, const std::string& value) {
       oid name[MAX_OID_LEN];
@@ -385,8 +399,8 @@ class SnmpChannel final : public Channel {
     if (inform) {
       netsnmp_pdu* response = nullptr;
       int st = snmp_sess_synch_response(sess, pdu, &response);
-      if (st != STAT_SUCCESS) r = {false, st == STAT_TIMEOUT ? "snmp: inform timed out"
-                                                              : "snmp: inform failed"};
+      if (st != STAT_SUCCESS)
+        r = {false, st == STAT_TIMEOUT ? "snmp: inform timed out" : "snmp: inform failed"};
       else if (response->errstat != SNMP_ERR_NOERROR)
         r = {false, std::string("snmp: ") + snmp_errstring(static_cast<int>(response->errstat))};
       if (response) snmp_free_pdu(response);
@@ -409,10 +423,14 @@ std::unique_ptr<Channel> make_channel(const ChannelConfig& config) {
     case ChannelType::kWebhook:
     case ChannelType::kWecom:
     case ChannelType::kDingtalk:
-    case ChannelType::kFeishu: return std::make_unique<HttpChannel>(config);
-    case ChannelType::kEmail: return std::make_unique<EmailChannel>(config);
-    case ChannelType::kSyslog: return std::make_unique<SyslogChannel>(config);
-    case ChannelType::kSnmp: return std::make_unique<SnmpChannel>(config);
+    case ChannelType::kFeishu:
+      return std::make_unique<HttpChannel>(config);
+    case ChannelType::kEmail:
+      return std::make_unique<EmailChannel>(config);
+    case ChannelType::kSyslog:
+      return std::make_unique<SyslogChannel>(config);
+    case ChannelType::kSnmp:
+      return std::make_unique<SnmpChannel>(config);
   }
   return nullptr;
 }

@@ -7,9 +7,12 @@ namespace cg::alerting {
 
 std::string_view alert_state_name(AlertState s) {
   switch (s) {
-    case AlertState::kOpen: return "open";
-    case AlertState::kAcked: return "acked";
-    case AlertState::kSilenced: return "silenced";
+    case AlertState::kOpen:
+      return "open";
+    case AlertState::kAcked:
+      return "acked";
+    case AlertState::kSilenced:
+      return "silenced";
   }
   return "open";
 }
@@ -246,13 +249,13 @@ bool Engine::remove_silence(const std::string& id) {
 }
 
 std::vector<Silence> Engine::silences(TimePoint now, std::vector<std::string>* expired) {
-  auto it = std::remove_if(runtime_silences_.begin(), runtime_silences_.end(),
-                           [&](const Silence& s) {
-                             if (now < s.ends) return false;
-                             if (expired) expired->push_back(s.id);
-                             ++counters_.silences_expired;
-                             return true;
-                           });
+  auto it =
+      std::remove_if(runtime_silences_.begin(), runtime_silences_.end(), [&](const Silence& s) {
+        if (now < s.ends) return false;
+        if (expired) expired->push_back(s.id);
+        ++counters_.silences_expired;
+        return true;
+      });
   runtime_silences_.erase(it, runtime_silences_.end());
   std::vector<Silence> out;
   for (const std::vector<Silence>* list : {&config_->silences, &std::as_const(runtime_silences_)})

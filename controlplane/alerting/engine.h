@@ -3,12 +3,11 @@
 // counted). Not thread-safe: the owner (Service) serialises calls.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <deque>
 #include <list>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -26,12 +25,12 @@ struct Alert {
   uint64_t id = 0;
   std::string rule;
   Severity severity = Severity::kMedium;
-  std::string group;   // "src_ip=10.1.2.3" (group_by fields), "" for a single group
-  std::string dedup;   // deduplication key (rule name + dedup fields)
+  std::string group;  // "src_ip=10.1.2.3" (group_by fields), "" for a single group
+  std::string dedup;  // deduplication key (rule name + dedup fields)
   std::string summary;
   TimePoint first_seen{};
   TimePoint last_seen{};
-  uint64_t events = 0;  // events behind this alert (threshold + folded repeats)
+  uint64_t events = 0;   // events behind this alert (threshold + folded repeats)
   nlohmann::json event;  // the event that raised it
   std::vector<std::string> channels;
   AlertState state = AlertState::kOpen;
@@ -46,16 +45,16 @@ nlohmann::json alert_to_json(const Alert& a);
 std::optional<Alert> alert_from_json(const nlohmann::json& j);
 
 // Counters, declared once: name, help.
-#define CG_ALERT_ENGINE_COUNTERS(X)                                                         \
-  X(events_in, "events offered to the engine")                                              \
-  X(events_invalid, "dropped, reason invalid: the event is not a JSON object")              \
-  X(rule_matches, "rule x event matches")                                                   \
-  X(threshold_pending, "matches counted toward a threshold that was not reached yet")       \
-  X(alerts_raised, "alerts raised (open or silenced)")                                      \
-  X(alerts_deduplicated, "threshold crossings folded into an open alert (dedup window)")    \
-  X(alerts_silenced, "alerts raised while a silence matched (recorded, not delivered)")     \
-  X(groups_evicted, "threshold groups evicted, reason capacity (least recently used)")      \
-  X(dedup_evicted, "dedup entries evicted, reason capacity (oldest first)")                 \
+#define CG_ALERT_ENGINE_COUNTERS(X)                                                      \
+  X(events_in, "events offered to the engine")                                           \
+  X(events_invalid, "dropped, reason invalid: the event is not a JSON object")           \
+  X(rule_matches, "rule x event matches")                                                \
+  X(threshold_pending, "matches counted toward a threshold that was not reached yet")    \
+  X(alerts_raised, "alerts raised (open or silenced)")                                   \
+  X(alerts_deduplicated, "threshold crossings folded into an open alert (dedup window)") \
+  X(alerts_silenced, "alerts raised while a silence matched (recorded, not delivered)")  \
+  X(groups_evicted, "threshold groups evicted, reason capacity (least recently used)")   \
+  X(dedup_evicted, "dedup entries evicted, reason capacity (oldest first)")              \
   X(silences_expired, "silences removed at their expiry")
 
 struct EngineCounters {
@@ -66,7 +65,7 @@ struct EngineCounters {
 };
 
 struct EngineLimits {
-  size_t max_groups = 50'000;        // threshold groups over all rules
+  size_t max_groups = 50'000;         // threshold groups over all rules
   size_t max_dedup_entries = 50'000;  // open dedup keys over all rules
 };
 

@@ -59,14 +59,22 @@ std::string upper(std::string_view s) {
 // Event facts worth a line, in a fixed order: label, field path.
 // Field names: dataplane/api/event.schema.json (EVE names where Suricata has one).
 const std::pair<const char*, const char*> kFacts[] = {
-    {"school", "school_id"},          {"zone", "zone"},
-    {"vlan", "vlan"},                 {"src", "src_ip"},
-    {"src_port", "src_port"},         {"dest", "dest_ip"},
-    {"dest_port", "dest_port"},       {"proto", "proto"},
-    {"app", "app_proto"},             {"hostname", "hostname"},
-    {"signature", "alert.signature"}, {"detector", "detector"},
-    {"policy_rule", "rule"},          {"flow_id", "flow_id"},
-    {"community_id", "community_id"}, {"event_id", "event_id"},
+    {"school", "school_id"},
+    {"zone", "zone"},
+    {"vlan", "vlan"},
+    {"src", "src_ip"},
+    {"src_port", "src_port"},
+    {"dest", "dest_ip"},
+    {"dest_port", "dest_port"},
+    {"proto", "proto"},
+    {"app", "app_proto"},
+    {"hostname", "hostname"},
+    {"signature", "alert.signature"},
+    {"detector", "detector"},
+    {"policy_rule", "rule"},
+    {"flow_id", "flow_id"},
+    {"community_id", "community_id"},
+    {"event_id", "event_id"},
 };
 
 }  // namespace
@@ -184,8 +192,8 @@ std::string email_message(const Alert& a, const ChannelConfig& c, TimePoint now,
   m += "From: " + c.from + "\r\n";
   m += "To: " + to + "\r\n";
   m += "Subject: =?UTF-8?B?" + base64_encode("campusguard " + alert_title(a)) + "?=\r\n";
-  m += "Message-ID: <campusguard-alert-" + std::to_string(a.id) + "-" +
-       std::to_string(to_ms(now)) + "@" + std::string(message_id_host) + ">\r\n";
+  m += "Message-ID: <campusguard-alert-" + std::to_string(a.id) + "-" + std::to_string(to_ms(now)) +
+       "@" + std::string(message_id_host) + ">\r\n";
   m += "X-Campusguard-Alert-Id: " + std::to_string(a.id) + "\r\n";
   m += "MIME-Version: 1.0\r\n";
   m += "Content-Type: text/plain; charset=UTF-8\r\n";
@@ -196,11 +204,16 @@ std::string email_message(const Alert& a, const ChannelConfig& c, TimePoint now,
 
 int syslog_severity(Severity s) {
   switch (s) {
-    case Severity::kCritical: return 2;
-    case Severity::kHigh: return 3;
-    case Severity::kMedium: return 4;
-    case Severity::kLow: return 5;
-    case Severity::kInfo: return 6;
+    case Severity::kCritical:
+      return 2;
+    case Severity::kHigh:
+      return 3;
+    case Severity::kMedium:
+      return 4;
+    case Severity::kLow:
+      return 5;
+    case Severity::kInfo:
+      return 6;
   }
   return 6;
 }
@@ -232,14 +245,21 @@ std::string syslog_message(const Alert& a, const ChannelConfig& c, TimePoint now
   m += std::string("[") + kSyslogSdId + " id=\"" + std::to_string(a.id) + "\" rule=\"" +
        sd_escape(a.rule) + "\" severity=\"" + std::string(severity_name(a.severity)) +
        "\" events=\"" + std::to_string(a.events) + "\"";
-  static const std::pair<const char*, const char*> kSd[] = {
-      {"src_ip", "src_ip"}, {"src_port", "src_port"}, {"dest_ip", "dest_ip"},
-      {"dest_port", "dest_port"}, {"proto", "proto"}, {"school_id", "school_id"}, {"zone", "zone"},
-      {"vlan", "vlan"}, {"detector", "detector"}, {"flow_id", "flow_id"},
-      {"community_id", "community_id"}, {"event_id", "event_id"}};
+  static const std::pair<const char*, const char*> kSd[] = {{"src_ip", "src_ip"},
+                                                            {"src_port", "src_port"},
+                                                            {"dest_ip", "dest_ip"},
+                                                            {"dest_port", "dest_port"},
+                                                            {"proto", "proto"},
+                                                            {"school_id", "school_id"},
+                                                            {"zone", "zone"},
+                                                            {"vlan", "vlan"},
+                                                            {"detector", "detector"},
+                                                            {"flow_id", "flow_id"},
+                                                            {"community_id", "community_id"},
+                                                            {"event_id", "event_id"}};
   for (const auto& [name, path] : kSd)
-    if (auto v = field_text(a.event, path)) m += std::string(" ") + name + "=\"" +
-                                                 sd_escape(*v) + "\"";
+    if (auto v = field_text(a.event, path))
+      m += std::string(" ") + name + "=\"" + sd_escape(*v) + "\"";
   m += "] \xEF\xBB\xBF" + a.summary;
   return m;
 }

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <string_view>
 
@@ -26,9 +25,9 @@ std::string url_encode(std::string_view s);  // RFC 3986: unreserved kept, the r
 std::string utf8_truncate(std::string_view s, size_t max_bytes);
 
 // Human text shared by the robots and e-mail.
-std::string alert_title(const Alert& a);            // "[HIGH] port-scan: ..."
-std::string alert_markdown(const Alert& a);          // markdown lines (no mentions)
-std::string alert_plain_text(const Alert& a);        // plain text lines
+std::string alert_title(const Alert& a);       // "[HIGH] port-scan: ..."
+std::string alert_markdown(const Alert& a);    // markdown lines (no mentions)
+std::string alert_plain_text(const Alert& a);  // plain text lines
 
 // Generic webhook: {"version":1,"source":"campusguard","alert":{...alert_to_json...}}
 nlohmann::json webhook_body(const Alert& a);

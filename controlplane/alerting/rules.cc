@@ -58,14 +58,13 @@ std::optional<double> to_number(std::string_view s) {
 
 bool FieldMatch::matches(const nlohmann::json& event) const {
   if (exists && *exists != (field_at(event, field) != nullptr)) return false;
-  bool needs_value = !any_of.empty() || !none_of.empty() || !cidrs.empty() ||
-                     !not_cidrs.empty() || gte || lte;
+  bool needs_value =
+      !any_of.empty() || !none_of.empty() || !cidrs.empty() || !not_cidrs.empty() || gte || lte;
   if (!needs_value) return true;
   // Array fields (vlan: [120, 30]) match when one element satisfies every condition.
   std::vector<std::string> values = field_values(event, field);
   return std::any_of(values.begin(), values.end(), [&](const std::string& v) {
-    if (!any_of.empty() && std::find(any_of.begin(), any_of.end(), v) == any_of.end())
-      return false;
+    if (!any_of.empty() && std::find(any_of.begin(), any_of.end(), v) == any_of.end()) return false;
     if (std::find(none_of.begin(), none_of.end(), v) != none_of.end()) return false;
     if (!cidrs.empty() &&
         std::none_of(cidrs.begin(), cidrs.end(), [&](const Cidr& c) { return c.contains(v); }))
@@ -88,13 +87,20 @@ bool Matcher::matches(const nlohmann::json& event) const {
 
 std::string_view channel_type_name(ChannelType t) {
   switch (t) {
-    case ChannelType::kWebhook: return "webhook";
-    case ChannelType::kWecom: return "wecom";
-    case ChannelType::kDingtalk: return "dingtalk";
-    case ChannelType::kFeishu: return "feishu";
-    case ChannelType::kEmail: return "email";
-    case ChannelType::kSyslog: return "syslog";
-    case ChannelType::kSnmp: return "snmp";
+    case ChannelType::kWebhook:
+      return "webhook";
+    case ChannelType::kWecom:
+      return "wecom";
+    case ChannelType::kDingtalk:
+      return "dingtalk";
+    case ChannelType::kFeishu:
+      return "feishu";
+    case ChannelType::kEmail:
+      return "email";
+    case ChannelType::kSyslog:
+      return "syslog";
+    case ChannelType::kSnmp:
+      return "snmp";
   }
   return "webhook";
 }
@@ -116,12 +122,18 @@ struct KeyError {
 };
 
 bool scalar_text(const nlohmann::json& v, std::string& out) {
-  if (v.is_string()) out = v.get<std::string>();
-  else if (v.is_number_integer()) out = std::to_string(v.get<int64_t>());
-  else if (v.is_number_unsigned()) out = std::to_string(v.get<uint64_t>());
-  else if (v.is_number_float()) out = v.dump();
-  else if (v.is_boolean()) out = v.get<bool>() ? "true" : "false";
-  else return false;
+  if (v.is_string())
+    out = v.get<std::string>();
+  else if (v.is_number_integer())
+    out = std::to_string(v.get<int64_t>());
+  else if (v.is_number_unsigned())
+    out = std::to_string(v.get<uint64_t>());
+  else if (v.is_number_float())
+    out = v.dump();
+  else if (v.is_boolean())
+    out = v.get<bool>() ? "true" : "false";
+  else
+    return false;
   return true;
 }
 
@@ -207,7 +219,7 @@ const std::regex& name_re() {
 }
 
 std::optional<KeyError> parse_silence(const nlohmann::json& j, Silence& s) {
-  static const std::set<std::string> kKeys = {"id",    "rules",  "match", "owner",
+  static const std::set<std::string> kKeys = {"id",     "rules",  "match", "owner",
                                               "reason", "starts", "ends"};
   if (!j.is_object()) return KeyError{"", "expected an object"};
   for (auto it = j.begin(); it != j.end(); ++it)
@@ -293,9 +305,12 @@ nlohmann::json matcher_to_json(const Matcher& m) {
 }  // namespace
 
 nlohmann::json silence_to_json(const Silence& s) {
-  nlohmann::json j = {{"id", s.id},         {"owner", s.owner},
-                      {"reason", s.reason}, {"starts", format_rfc3339(s.starts)},
-                      {"ends", format_rfc3339(s.ends)}, {"rules", s.rules},
+  nlohmann::json j = {{"id", s.id},
+                      {"owner", s.owner},
+                      {"reason", s.reason},
+                      {"starts", format_rfc3339(s.starts)},
+                      {"ends", format_rfc3339(s.ends)},
+                      {"rules", s.rules},
                       {"match", matcher_to_json(s.match)}};
   return j;
 }
@@ -338,8 +353,9 @@ const std::vector<KeyDecl> kRuleKeys = {
     {"name", Kind::kString, true, "unique rule name"},
     {"description", Kind::kString, false, "free text"},
     {"enabled", Kind::kBool, false, "default true"},
-    {"match", Kind::kMap, false, "field: value | [values] | {eq,in,not_in,cidr,not_cidr,gte,lte,"
-                                 "exists}"},
+    {"match", Kind::kMap, false,
+     "field: value | [values] | {eq,in,not_in,cidr,not_cidr,gte,lte,"
+     "exists}"},
     {"group_by", Kind::kList, false, "fields forming the group key (e.g. src_ip)"},
     {"threshold", Kind::kMap, false, "count events per group within window (default 1 in 60s)"},
     {"dedup", Kind::kMap, false, "key fields and window folding repeats (default group, 10m)"},
@@ -437,7 +453,7 @@ class Loader {
     }
     bool ok = true;
     for (auto it = n.begin(); it != n.end(); ++it) {
-      const YAML::Node& k = it->first;
+      const YAML::Node k = it->first;  // a copy: it-> returns a temporary proxy
       if (!k.IsScalar()) {
         error(k, path, "keys must be plain names");
         ok = false;
@@ -451,8 +467,9 @@ class Loader {
           for (const auto& d : *list)
             if (key == d.key) decl = &d;
       if (out.count(key)) {
-        error(k, kp, "key declared twice (first at line " +
-                         std::to_string(out[key].first.Mark().line + 1) + ")");
+        error(k, kp,
+              "key declared twice (first at line " +
+                  std::to_string(out[key].first.Mark().line + 1) + ")");
         ok = false;
         continue;
       }
@@ -480,7 +497,8 @@ class Loader {
 
   bool kind_ok(const YAML::Node& v, Kind kind, const std::string& path) {
     switch (kind) {
-      case Kind::kAny: return true;
+      case Kind::kAny:
+        return true;
       case Kind::kMap:
         if (v.IsMap()) return true;
         error(v, path, "expected a mapping");
@@ -489,7 +507,8 @@ class Loader {
         if (v.IsSequence() || v.IsScalar()) return true;
         error(v, path, "expected a value or a list");
         return false;
-      default: break;
+      default:
+        break;
     }
     if (!v.IsScalar()) {
       error(v, path, "expected a scalar");
@@ -516,7 +535,8 @@ class Loader {
         if (to_number(s)) return true;
         error(v, path, "expected a number");
         return false;
-      default: return true;
+      default:
+        return true;
     }
   }
 
@@ -540,8 +560,10 @@ class Loader {
       return out;
     }
     for (size_t i = 0; i < v.size(); ++i) {
-      if (!v[i].IsScalar()) error(v[i], path + "[" + std::to_string(i) + "]", "expected a value");
-      else out.push_back(v[i].Scalar());
+      if (!v[i].IsScalar())
+        error(v[i], path + "[" + std::to_string(i) + "]", "expected a value");
+      else
+        out.push_back(v[i].Scalar());
     }
     return out;
   }
@@ -622,9 +644,10 @@ class Loader {
       if (b.count("max")) d.backoff_max = *parse_duration(b["max"].second.Scalar());
       if (b.count("multiplier")) {
         double m = *to_number(b["multiplier"].second.Scalar());
-        if (m < 1 || m > 10) error(b["multiplier"].second, "delivery.backoff.multiplier",
-                                   "out of range 1..10");
-        else d.backoff_multiplier = m;
+        if (m < 1 || m > 10)
+          error(b["multiplier"].second, "delivery.backoff.multiplier", "out of range 1..10");
+        else
+          d.backoff_multiplier = m;
       }
       if (d.backoff_max < d.backoff_initial)
         error(f["backoff"].second, "delivery.backoff", "max is smaller than initial");
@@ -656,9 +679,9 @@ class Loader {
     auto s = [&](const char* k) { return f.count(k) ? f[k].second.Scalar() : std::string(); };
     auto b = [&](const char* k) { return f.count(k) && f[k].second.Scalar() == "true"; };
     static const std::map<std::string, ChannelType> kTypes = {
-        {"webhook", ChannelType::kWebhook}, {"wecom", ChannelType::kWecom},
+        {"webhook", ChannelType::kWebhook},   {"wecom", ChannelType::kWecom},
         {"dingtalk", ChannelType::kDingtalk}, {"feishu", ChannelType::kFeishu},
-        {"email", ChannelType::kEmail},     {"syslog", ChannelType::kSyslog},
+        {"email", ChannelType::kEmail},       {"syslog", ChannelType::kSyslog},
         {"snmp", ChannelType::kSnmp}};
     c.type = kTypes.at(t);
     if (f.count("timeout")) c.timeout = *parse_duration(s("timeout"));
@@ -671,8 +694,10 @@ class Loader {
     if (f.count("mention_mobiles")) c.mention_mobiles = strings(f["mention_mobiles"].second, path);
     if (f.count("headers")) {
       for (auto it = f["headers"].second.begin(); it != f["headers"].second.end(); ++it) {
-        if (!it->second.IsScalar()) error(it->second, path + ".headers", "expected a value");
-        else c.headers[it->first.Scalar()] = it->second.Scalar();
+        if (!it->second.IsScalar())
+          error(it->second, path + ".headers", "expected a value");
+        else
+          c.headers[it->first.Scalar()] = it->second.Scalar();
       }
     }
     bool http = c.type == ChannelType::kWebhook || c.type == ChannelType::kWecom ||
@@ -687,17 +712,24 @@ class Loader {
       c.username = s("username");
       c.password = s("password");
       std::string st = f.count("starttls") ? s("starttls") : "required";
-      if (st == "required") c.starttls = StartTls::kRequired;
-      else if (st == "none") c.starttls = StartTls::kNone;
-      else error(f["starttls"].second, path + ".starttls", "expected required or none");
+      if (st == "required")
+        c.starttls = StartTls::kRequired;
+      else if (st == "none")
+        c.starttls = StartTls::kNone;
+      else
+        error(f["starttls"].second, path + ".starttls", "expected required or none");
     }
     if (c.type == ChannelType::kSyslog) {
       c.host = s("host");
       std::string tr = f.count("transport") ? s("transport") : "udp";
-      if (tr == "udp") c.transport = SyslogTransport::kUdp;
-      else if (tr == "tcp") c.transport = SyslogTransport::kTcp;
-      else if (tr == "tls") c.transport = SyslogTransport::kTls;
-      else error(f["transport"].second, path + ".transport", "expected udp, tcp or tls");
+      if (tr == "udp")
+        c.transport = SyslogTransport::kUdp;
+      else if (tr == "tcp")
+        c.transport = SyslogTransport::kTcp;
+      else if (tr == "tls")
+        c.transport = SyslogTransport::kTls;
+      else
+        error(f["transport"].second, path + ".transport", "expected udp, tcp or tls");
       c.port = static_cast<int>(int_in(f["port"].second, path + ".port", 1, 65535,
                                        c.transport == SyslogTransport::kTls ? 6514 : 514));
       c.facility = static_cast<int>(int_in(f["facility"].second, path + ".facility", 0, 23, 4));
@@ -709,9 +741,12 @@ class Loader {
       c.port = static_cast<int>(int_in(f["port"].second, path + ".port", 1, 65535, 162));
       if (f.count("community")) c.community = s("community");
       std::string m = f.count("mode") ? s("mode") : "trap";
-      if (m == "trap") c.snmp_mode = SnmpMode::kTrap;
-      else if (m == "inform") c.snmp_mode = SnmpMode::kInform;
-      else error(f["mode"].second, path + ".mode", "expected trap or inform");
+      if (m == "trap")
+        c.snmp_mode = SnmpMode::kTrap;
+      else if (m == "inform")
+        c.snmp_mode = SnmpMode::kInform;
+      else
+        error(f["mode"].second, path + ".mode", "expected trap or inform");
       c.retries = static_cast<int>(int_in(f["retries"].second, path + ".retries", 0, 5, 1));
     }
   }
@@ -746,13 +781,12 @@ class Loader {
     }
     auto sev = [&](const char* k) -> std::optional<Severity> {
       auto v = parse_severity(s(k));
-      if (!v)
-        error(f[k].second, path + "." + k, "expected info, low, medium, high or critical");
+      if (!v) error(f[k].second, path + "." + k, "expected info, low, medium, high or critical");
       return v;
     };
     if (f.count("severity")) r.severity = sev("severity");
-    if (f.count("default_severity")) r.default_severity = sev("default_severity").value_or(
-                                         Severity::kMedium);
+    if (f.count("default_severity"))
+      r.default_severity = sev("default_severity").value_or(Severity::kMedium);
     if (f.count("severity_map")) {
       const YAML::Node& m = f["severity_map"].second;
       std::set<int64_t> seen;
@@ -770,8 +804,10 @@ class Loader {
           continue;
         }
         auto v = it->second.IsScalar() ? parse_severity(it->second.Scalar()) : std::nullopt;
-        if (!v) error(it->second, kp + "." + ks, "expected info, low, medium, high or critical");
-        else r.severity_map[k] = *v;
+        if (!v)
+          error(it->second, kp + "." + ks, "expected info, low, medium, high or critical");
+        else
+          r.severity_map[k] = *v;
       }
     }
     if (f.count("channels")) {

@@ -27,13 +27,13 @@ struct Cidr {
 
 // One condition on one event field. All set members of a condition must hold.
 struct FieldMatch {
-  std::string field;                     // dotted path, e.g. "alert.signature"
-  std::vector<std::string> any_of;       // eq / in: value is one of these (empty = no check)
-  std::vector<std::string> none_of;      // not_in
-  std::vector<Cidr> cidrs;               // cidr: address inside one of these
-  std::vector<Cidr> not_cidrs;           // not_cidr
-  std::optional<double> gte, lte;        // numeric bounds
-  std::optional<bool> exists;            // field present (true) / absent (false)
+  std::string field;                 // dotted path, e.g. "alert.signature"
+  std::vector<std::string> any_of;   // eq / in: value is one of these (empty = no check)
+  std::vector<std::string> none_of;  // not_in
+  std::vector<Cidr> cidrs;           // cidr: address inside one of these
+  std::vector<Cidr> not_cidrs;       // not_cidr
+  std::optional<double> gte, lte;    // numeric bounds
+  std::optional<bool> exists;        // field present (true) / absent (false)
   bool matches(const nlohmann::json& event) const;
 };
 
@@ -47,13 +47,13 @@ struct Rule {
   std::string description;
   bool enabled = true;
   Matcher match;
-  std::vector<std::string> group_by;  // fields forming the group key; empty = one group
-  uint32_t threshold_count = 1;       // alert when this many events of a group ...
-  Millis threshold_window{60'000};    // ... fall inside this window
-  std::vector<std::string> dedup_key;  // default: group_by
-  Millis dedup_window{600'000};        // repeats inside are folded into the open alert
-  std::optional<Severity> severity;    // fixed severity, wins over severity_map
-  std::map<int64_t, Severity> severity_map;  // EVE alert.severity -> severity
+  std::vector<std::string> group_by;              // fields forming the group key; empty = one group
+  uint32_t threshold_count = 1;                   // alert when this many events of a group ...
+  Millis threshold_window{60'000};                // ... fall inside this window
+  std::vector<std::string> dedup_key;             // default: group_by
+  Millis dedup_window{600'000};                   // repeats inside are folded into the open alert
+  std::optional<Severity> severity;               // fixed severity, wins over severity_map
+  std::map<int64_t, Severity> severity_map;       // EVE alert.severity -> severity
   Severity default_severity = Severity::kMedium;  // when neither applies nor EVE severity
   std::vector<std::string> channels;
   std::string summary;  // template with {field.path} placeholders; default built from event

@@ -31,7 +31,9 @@ std::unique_ptr<Service> Service::create(std::shared_ptr<const AlertingConfig> c
   return svc;
 }
 
-Service::~Service() { stop(); }
+Service::~Service() {
+  stop();
+}
 
 std::vector<Alert> Service::ingest(const nlohmann::json& event) {
   std::vector<Alert> raised;
@@ -101,8 +103,8 @@ size_t Service::pump() {
     if (orphan) {
       ++counters_.deliveries_orphaned;
       std::string why = !alert ? "alert_missing" : "unknown_channel";
-      std::fprintf(stderr, "alerting: delivery %lld orphaned: %s\n",
-                   static_cast<long long>(d.id), why.c_str());
+      std::fprintf(stderr, "alerting: delivery %lld orphaned: %s\n", static_cast<long long>(d.id),
+                   why.c_str());
       if (!store_->mark_orphaned(d.id, why)) ++counters_.store_errors;
       continue;
     }
@@ -150,8 +152,7 @@ void Service::delivery_loop(Millis idle) {
     Millis wait = idle;
     if (auto due = store_->next_due_ms())
       wait = std::clamp(Millis(*due - to_ms(now())), Millis(0), idle);
-    if (wait.count() > 0 && !wake_)
-      cv_.wait_for(lock, wait, [this] { return stopping_ || wake_; });
+    if (wait.count() > 0 && !wake_) cv_.wait_for(lock, wait, [this] { return stopping_ || wake_; });
     wake_ = false;
     if (stopping_) return;
   }
@@ -177,7 +178,8 @@ cp::Status Service::ack(uint64_t id, const std::string& user, const std::string&
   std::lock_guard lock(mu_);
   auto a = store_->alert(id);
   if (!a) return cp::not_found("no alert " + std::to_string(id));
-  if (a->state == AlertState::kAcked) return cp::conflict("alert " + std::to_string(id) + " already acknowledged");
+  if (a->state == AlertState::kAcked)
+    return cp::conflict("alert " + std::to_string(id) + " already acknowledged");
   a->state = AlertState::kAcked;
   a->acked_by = user;
   a->ack_comment = comment;

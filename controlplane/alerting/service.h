@@ -31,12 +31,12 @@
 
 namespace cg::alerting {
 
-#define CG_ALERT_DELIVERY_COUNTERS(X)                                                        \
-  X(deliveries_queued, "deliveries written to the persisted queue")                          \
-  X(deliveries_sent, "deliveries a channel accepted")                                        \
-  X(delivery_attempts_failed, "failed attempts (rescheduled with backoff, never dropped)")    \
-  X(deliveries_refused_queue_full, "not queued, reason queue_full (recorded as refused)")    \
-  X(deliveries_orphaned, "not sent, reason unknown_channel (channel gone from the config)")  \
+#define CG_ALERT_DELIVERY_COUNTERS(X)                                                       \
+  X(deliveries_queued, "deliveries written to the persisted queue")                         \
+  X(deliveries_sent, "deliveries a channel accepted")                                       \
+  X(delivery_attempts_failed, "failed attempts (rescheduled with backoff, never dropped)")  \
+  X(deliveries_refused_queue_full, "not queued, reason queue_full (recorded as refused)")   \
+  X(deliveries_orphaned, "not sent, reason unknown_channel (channel gone from the config)") \
   X(store_errors, "SQLite errors (the operation is reported failed to the caller)")
 
 struct DeliveryCounters {
@@ -104,7 +104,7 @@ class Service {
   DeliveryCounters counters_;
   std::map<std::string, ChannelStats> stats_;
   std::map<std::string, std::unique_ptr<Channel>> channels_;  // immutable after create
-  std::mutex pump_mu_;  // one pump at a time
+  std::mutex pump_mu_;                                        // one pump at a time
   std::thread thread_;
   std::condition_variable cv_;
   bool stopping_ = false;

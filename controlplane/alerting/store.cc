@@ -1,14 +1,17 @@
 #include "controlplane/alerting/store.h"
 
-
 namespace cg::alerting {
 
 std::string_view delivery_state_name(DeliveryState s) {
   switch (s) {
-    case DeliveryState::kPending: return "pending";
-    case DeliveryState::kDelivered: return "delivered";
-    case DeliveryState::kRefused: return "refused";
-    case DeliveryState::kOrphaned: return "orphaned";
+    case DeliveryState::kPending:
+      return "pending";
+    case DeliveryState::kDelivered:
+      return "delivered";
+    case DeliveryState::kRefused:
+      return "refused";
+    case DeliveryState::kOrphaned:
+      return "orphaned";
   }
   return "pending";
 }
@@ -111,13 +114,15 @@ nlohmann::json delivery_to_json(const Delivery& d) {
   return j;
 }
 
-Store::~Store() { sqlite3_close(db_); }
+Store::~Store() {
+  sqlite3_close(db_);
+}
 
 std::unique_ptr<Store> Store::open(const std::string& path, std::string& error) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     error = "sqlite open " + path + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     sqlite3_close(db);
@@ -157,13 +162,20 @@ sqlite3_stmt* Store::prepare(const char* sql) {
   return st;
 }
 
-bool Store::begin() { return exec("BEGIN IMMEDIATE;"); }
-bool Store::commit() { return exec("COMMIT;"); }
-void Store::rollback() { exec("ROLLBACK;"); }
+bool Store::begin() {
+  return exec("BEGIN IMMEDIATE;");
+}
+bool Store::commit() {
+  return exec("COMMIT;");
+}
+void Store::rollback() {
+  exec("ROLLBACK;");
+}
 
 bool Store::put_alert(const Alert& a) {
-  Stmt s(prepare("INSERT OR REPLACE INTO alerts(id, rule, severity, state, last_seen_ms, body) "
-                 "VALUES (?, ?, ?, ?, ?, ?)"));
+  Stmt s(
+      prepare("INSERT OR REPLACE INTO alerts(id, rule, severity, state, last_seen_ms, body) "
+              "VALUES (?, ?, ?, ?, ?, ?)"));
   if (!s) return false;
   s.i64(1, static_cast<int64_t>(a.id)).text(2, a.rule).i64(3, static_cast<int>(a.severity));
   s.text(4, std::string(alert_state_name(a.state))).i64(5, to_ms(a.last_seen));
@@ -181,9 +193,10 @@ std::optional<Alert> Store::alert(uint64_t id) {
 
 std::vector<Alert> Store::alerts(const AlertQuery& q) {
   std::vector<Alert> out;
-  Stmt s(prepare("SELECT body FROM alerts WHERE (?1 = '' OR state = ?1) AND severity >= ?2 "
-                 "AND (?3 = '' OR rule = ?3) AND last_seen_ms >= ?4 AND (?5 = 0 OR id < ?5) "
-                 "ORDER BY id DESC LIMIT ?6"));
+  Stmt s(
+      prepare("SELECT body FROM alerts WHERE (?1 = '' OR state = ?1) AND severity >= ?2 "
+              "AND (?3 = '' OR rule = ?3) AND last_seen_ms >= ?4 AND (?5 = 0 OR id < ?5) "
+              "ORDER BY id DESC LIMIT ?6"));
   if (!s) return out;
   s.text(1, q.state ? std::string(alert_state_name(*q.state)) : "");
   s.i64(2, q.min_severity ? static_cast<int>(*q.min_severity) : 0);
@@ -205,8 +218,9 @@ uint64_t Store::max_alert_id() {
 
 bool Store::enqueue(uint64_t alert_id, const std::string& channel, DeliveryState state,
                     int64_t now_ms, const std::string& note) {
-  Stmt s(prepare("INSERT INTO deliveries(alert_id, channel, state, next_attempt_ms, created_ms, "
-                 "last_error) VALUES (?, ?, ?, ?, ?, ?)"));
+  Stmt s(
+      prepare("INSERT INTO deliveries(alert_id, channel, state, next_attempt_ms, created_ms, "
+              "last_error) VALUES (?, ?, ?, ?, ?, ?)"));
   if (!s) return false;
   s.i64(1, static_cast<int64_t>(alert_id)).text(2, channel);
   s.text(3, std::string(delivery_state_name(state))).i64(4, now_ms).i64(5, now_ms).text(6, note);
@@ -237,17 +251,18 @@ std::vector<Delivery> Store::deliveries(uint64_t alert_id) {
 }
 
 bool Store::mark_delivered(int64_t id, uint32_t attempts, int64_t now_ms) {
-  Stmt s(prepare("UPDATE deliveries SET state = 'delivered', attempts = ?, delivered_ms = ?, "
-                 "last_error = '' WHERE id = ?"));
+  Stmt s(
+      prepare("UPDATE deliveries SET state = 'delivered', attempts = ?, delivered_ms = ?, "
+              "last_error = '' WHERE id = ?"));
   if (!s) return false;
   s.i64(1, attempts).i64(2, now_ms).i64(3, id);
   return s.step() == SQLITE_DONE || fail();
 }
 
-bool Store::mark_failed(int64_t id, uint32_t attempts, int64_t next_ms,
-                        const std::string& error) {
-  Stmt s(prepare("UPDATE deliveries SET attempts = ?, next_attempt_ms = ?, last_error = ? "
-                 "WHERE id = ?"));
+bool Store::mark_failed(int64_t id, uint32_t attempts, int64_t next_ms, const std::string& error) {
+  Stmt s(
+      prepare("UPDATE deliveries SET attempts = ?, next_attempt_ms = ?, last_error = ? "
+              "WHERE id = ?"));
   if (!s) return false;
   s.i64(1, attempts).i64(2, next_ms).text(3, error).i64(4, id);
   return s.step() == SQLITE_DONE || fail();
@@ -294,8 +309,10 @@ std::vector<Silence> Store::silences() {
   while (s.step() == SQLITE_ROW) {
     std::string err;
     auto j = nlohmann::json::parse(s.col_text(0), nullptr, false);
-    if (auto sil = silence_from_json(j, err)) out.push_back(std::move(*sil));
-    else error_ = "stored silence unreadable: " + err;
+    if (auto sil = silence_from_json(j, err))
+      out.push_back(std::move(*sil));
+    else
+      error_ = "stored silence unreadable: " + err;
   }
   return out;
 }

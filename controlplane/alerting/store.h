@@ -34,9 +34,9 @@ nlohmann::json delivery_to_json(const Delivery& d);
 struct AlertQuery {
   std::optional<AlertState> state;
   std::optional<Severity> min_severity;
-  std::string rule;              // "" = any
+  std::string rule;                // "" = any
   std::optional<TimePoint> since;  // last_seen >= since
-  uint64_t before_id = 0;        // pagination: ids below this (0 = newest first from the top)
+  uint64_t before_id = 0;          // pagination: ids below this (0 = newest first from the top)
   uint32_t limit = 100;
 };
 
@@ -55,8 +55,8 @@ class Store {
   std::vector<Alert> alerts(const AlertQuery& q);
   uint64_t max_alert_id();
 
-  bool enqueue(uint64_t alert_id, const std::string& channel, DeliveryState state,
-               int64_t now_ms, const std::string& note);
+  bool enqueue(uint64_t alert_id, const std::string& channel, DeliveryState state, int64_t now_ms,
+               const std::string& note);
   std::vector<Delivery> due(int64_t now_ms, uint32_t limit);
   std::vector<Delivery> deliveries(uint64_t alert_id);
   bool mark_delivered(int64_t id, uint32_t attempts, int64_t now_ms);

@@ -12,7 +12,9 @@ int64_t to_ms(TimePoint t) {
   return std::chrono::duration_cast<Millis>(t.time_since_epoch()).count();
 }
 
-TimePoint from_ms(int64_t ms) { return TimePoint(Millis(ms)); }
+TimePoint from_ms(int64_t ms) {
+  return TimePoint(Millis(ms));
+}
 
 TimePoint from_us(int64_t us) {
   return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::microseconds(us)));
@@ -57,10 +59,9 @@ bool expect(std::string_view s, size_t& pos, char c) {
 std::optional<TimePoint> parse_rfc3339(std::string_view s) {
   size_t p = 0;
   int y, mo, d, h, mi, se;
-  if (!read_int(s, p, 4, y) || !expect(s, p, '-') || !read_int(s, p, 2, mo) ||
-      !expect(s, p, '-') || !read_int(s, p, 2, d) || !expect(s, p, 'T') ||
-      !read_int(s, p, 2, h) || !expect(s, p, ':') || !read_int(s, p, 2, mi) ||
-      !expect(s, p, ':') || !read_int(s, p, 2, se))
+  if (!read_int(s, p, 4, y) || !expect(s, p, '-') || !read_int(s, p, 2, mo) || !expect(s, p, '-') ||
+      !read_int(s, p, 2, d) || !expect(s, p, 'T') || !read_int(s, p, 2, h) || !expect(s, p, ':') ||
+      !read_int(s, p, 2, mi) || !expect(s, p, ':') || !read_int(s, p, 2, se))
     return std::nullopt;
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return std::nullopt;
   int64_t ms = 0;
@@ -82,8 +83,7 @@ std::optional<TimePoint> parse_rfc3339(std::string_view s) {
     int sign = s[p] == '-' ? -1 : 1;
     ++p;
     int oh, om;
-    if (!read_int(s, p, 2, oh) || !expect(s, p, ':') || !read_int(s, p, 2, om))
-      return std::nullopt;
+    if (!read_int(s, p, 2, oh) || !expect(s, p, ':') || !read_int(s, p, 2, om)) return std::nullopt;
     if (oh > 23 || om > 59) return std::nullopt;
     offset_min = sign * (oh * 60 + om);
   } else {
@@ -110,30 +110,41 @@ std::optional<Millis> parse_duration(std::string_view s) {
   std::from_chars(s.data(), s.data() + n, v);
   std::string_view unit = s.substr(n);
   int64_t mult;
-  if (unit.empty() || unit == "s") mult = 1000;
-  else if (unit == "ms") mult = 1;
-  else if (unit == "m") mult = 60'000;
-  else if (unit == "h") mult = 3'600'000;
-  else if (unit == "d") mult = 86'400'000;
-  else return std::nullopt;
+  if (unit.empty() || unit == "s")
+    mult = 1000;
+  else if (unit == "ms")
+    mult = 1;
+  else if (unit == "m")
+    mult = 60'000;
+  else if (unit == "h")
+    mult = 3'600'000;
+  else if (unit == "d")
+    mult = 86'400'000;
+  else
+    return std::nullopt;
   if (v <= 0) return std::nullopt;
   return Millis(v * mult);
 }
 
 std::string_view severity_name(Severity s) {
   switch (s) {
-    case Severity::kInfo: return "info";
-    case Severity::kLow: return "low";
-    case Severity::kMedium: return "medium";
-    case Severity::kHigh: return "high";
-    case Severity::kCritical: return "critical";
+    case Severity::kInfo:
+      return "info";
+    case Severity::kLow:
+      return "low";
+    case Severity::kMedium:
+      return "medium";
+    case Severity::kHigh:
+      return "high";
+    case Severity::kCritical:
+      return "critical";
   }
   return "info";
 }
 
 std::optional<Severity> parse_severity(std::string_view s) {
-  for (auto v : {Severity::kInfo, Severity::kLow, Severity::kMedium, Severity::kHigh,
-                 Severity::kCritical})
+  for (auto v :
+       {Severity::kInfo, Severity::kLow, Severity::kMedium, Severity::kHigh, Severity::kCritical})
     if (severity_name(v) == s) return v;
   return std::nullopt;
 }

@@ -2,10 +2,9 @@
 // and event-field access. The clock is controlplane/common's cp::Clock. Nothing here throws.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>

@@ -17,9 +17,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const auto& d : r.errors) (void)format_diagnostic(d);
   if (r.ok()) {
     Engine e(r.config, EngineLimits{64, 64});
-    nlohmann::json ev = {{"event_type", "alert"},   {"src_ip", "10.1.2.3"},
-                         {"dest_ip", "fd00::1"},    {"vlan", {120, 30}},
-                         {"school_id", "s-1"},      {"src_port", 1234},
+    nlohmann::json ev = {{"event_type", "alert"},
+                         {"src_ip", "10.1.2.3"},
+                         {"dest_ip", "fd00::1"},
+                         {"vlan", {120, 30}},
+                         {"school_id", "s-1"},
+                         {"src_port", 1234},
                          {"alert", {{"signature", "port-scan"}, {"severity", 2}}}};
     TimePoint t = from_ms(1'800'000'000'000);
     for (int i = 0; i < 4; ++i) {

@@ -137,10 +137,10 @@ class AlertingIntegration : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("cg-alert-it-" + std::to_string(getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost "
-                      "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " +
-                      (dir_ / "key.pem").string() + " -out " + (dir_ / "cert.pem").string() +
-                      " >/dev/null 2>&1";
+    std::string cmd =
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost "
+        "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " +
+        (dir_ / "key.pem").string() + " -out " + (dir_ / "cert.pem").string() + " >/dev/null 2>&1";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl (Debian package openssl) is required";
   }
   static void TearDownTestSuite() { fs::remove_all(dir_); }
@@ -159,7 +159,8 @@ class AlertingIntegration : public ::testing::Test {
     std::string y = "version: 1\ndelivery:\n  queue: " + path("alerts.db").string() +
                     "\n  backoff: {initial: 2s, max: 1m}\nchannels:\n" + channels +
                     "rules:\n  - {name: scan, group_by: src_ip, match: {event_type: alert}, "
-                    "channels: [" + names + "]}\n";
+                    "channels: [" +
+                    names + "]}\n";
     auto r = load_config(y, "it.yaml");
     for (const auto& e : r.errors) ADD_FAILURE() << format_diagnostic(e);
     if (!r.ok()) return nullptr;
@@ -202,19 +203,29 @@ TEST_F(AlertingIntegration, WebhookAndRobotsInTheirDocumentedFormats) {
             true);
   ASSERT_TRUE(peer.ready()) << "peers.py http did not start";
   std::string base = "http://127.0.0.1:" + std::to_string(port);
-  auto svc = service(
-      "  hook: {type: webhook, url: '" + base + "/hook', headers: {X-Campusguard-Token: t0k}}\n"
-      "  wecom: {type: wecom, url: '" + base + "/cgi-bin/webhook/send?key=K1', "
-      "mention_users: [wangwei]}\n"
-      "  wecom_at: {type: wecom, url: '" + base + "/cgi-bin/webhook/send?key=K2', "
-      "mention_mobiles: ['13800000000'], mention_all: true}\n"
-      "  ding: {type: dingtalk, url: '" + base + "/robot/send?access_token=T', "
-      "secret: SECdingtalk, mention_mobiles: ['13800000000']}\n"
-      "  ding_bad: {type: dingtalk, url: '" + base + "/robot/send?access_token=T', "
-      "secret: SECwrong}\n"
-      "  feishu: {type: feishu, url: '" + base + "/open-apis/bot/v2/hook/abc', "
-      "secret: feishu-key}\n",
-      "hook, wecom, wecom_at, ding, ding_bad, feishu");
+  auto svc = service("  hook: {type: webhook, url: '" + base +
+                         "/hook', headers: {X-Campusguard-Token: t0k}}\n"
+                         "  wecom: {type: wecom, url: '" +
+                         base +
+                         "/cgi-bin/webhook/send?key=K1', "
+                         "mention_users: [wangwei]}\n"
+                         "  wecom_at: {type: wecom, url: '" +
+                         base +
+                         "/cgi-bin/webhook/send?key=K2', "
+                         "mention_mobiles: ['13800000000'], mention_all: true}\n"
+                         "  ding: {type: dingtalk, url: '" +
+                         base +
+                         "/robot/send?access_token=T', "
+                         "secret: SECdingtalk, mention_mobiles: ['13800000000']}\n"
+                         "  ding_bad: {type: dingtalk, url: '" +
+                         base +
+                         "/robot/send?access_token=T', "
+                         "secret: SECwrong}\n"
+                         "  feishu: {type: feishu, url: '" +
+                         base +
+                         "/open-apis/bot/v2/hook/abc', "
+                         "secret: feishu-key}\n",
+                     "hook, wecom, wecom_at, ding, ding_bad, feishu");
   ASSERT_TRUE(svc);
   auto raised = svc->ingest(event("10.20.3.4"));
   ASSERT_EQ(raised.size(), 1u);
@@ -267,16 +278,21 @@ TEST_F(AlertingIntegration, WebhookAndRobotsInTheirDocumentedFormats) {
 
 TEST_F(AlertingIntegration, EmailOverSmtpWithStartTls) {
   int port = free_port();
-  Peer peer({kPython, source_dir() + "/tests/integration/alerting/peers.py", "smtp", "--port",
-             std::to_string(port), "--cert", cert(), "--key", key(), "--log",
-             path("smtp.log").string()},
-            true);
+  Peer peer(
+      {kPython, source_dir() + "/tests/integration/alerting/peers.py", "smtp", "--port",
+       std::to_string(port), "--cert", cert(), "--key", key(), "--log", path("smtp.log").string()},
+      true);
   ASSERT_TRUE(peer.ready()) << "aiosmtpd sink did not start (Debian python3-aiosmtpd)";
   std::string url = "smtp://127.0.0.1:" + std::to_string(port);
-  auto svc = service("  mail: {type: email, url: '" + url + "', from: cg@s017.example, "
-                     "to: [soc@city.example, admin@s017.example], ca_file: '" + cert() + "'}\n"
-                     "  mail_plain: {type: email, url: '" + url + "', from: cg@s017.example, "
-                     "to: [x@city.example], starttls: none}\n",
+  auto svc = service("  mail: {type: email, url: '" + url +
+                         "', from: cg@s017.example, "
+                         "to: [soc@city.example, admin@s017.example], ca_file: '" +
+                         cert() +
+                         "'}\n"
+                         "  mail_plain: {type: email, url: '" +
+                         url +
+                         "', from: cg@s017.example, "
+                         "to: [x@city.example], starttls: none}\n",
                      "mail, mail_plain");
   ASSERT_TRUE(svc);
   auto raised = svc->ingest(event("10.20.3.5"));
@@ -284,8 +300,10 @@ TEST_F(AlertingIntegration, EmailOverSmtpWithStartTls) {
   EXPECT_EQ(svc->pump(), 1u);
   // Without STARTTLS the sink refuses the mail (require_starttls): delivery stays queued.
   for (const auto& d : svc->deliveries(raised[0].id)) {
-    if (d.channel == "mail") EXPECT_EQ(d.state, DeliveryState::kDelivered) << d.last_error;
-    else EXPECT_EQ(d.state, DeliveryState::kPending);
+    if (d.channel == "mail")
+      EXPECT_EQ(d.state, DeliveryState::kDelivered) << d.last_error;
+    else
+      EXPECT_EQ(d.state, DeliveryState::kPending);
   }
   auto log = json_lines(path("smtp.log"));
   ASSERT_EQ(log.size(), 1u);
@@ -296,8 +314,9 @@ TEST_F(AlertingIntegration, EmailOverSmtpWithStartTls) {
   EXPECT_EQ(log[0]["subject"],
             "campusguard [HIGH] scan: 端口扫描 vertical port scan 10.20.3.5 -> 10.20.0.5");
   EXPECT_EQ(log[0]["alert_id"], std::to_string(raised[0].id));
-  EXPECT_NE(std::string(log[0]["body"]).find("\"community_id\": \"1:LQU9qZlK+B5F3KDmev6m5PMibrg=\""),
-            std::string::npos);
+  EXPECT_NE(
+      std::string(log[0]["body"]).find("\"community_id\": \"1:LQU9qZlK+B5F3KDmev6m5PMibrg=\""),
+      std::string::npos);
 }
 
 TEST_F(AlertingIntegration, SyslogRfc5424OverUdpTcpTls) {
@@ -307,14 +326,15 @@ TEST_F(AlertingIntegration, SyslogRfc5424OverUdpTcpTls) {
              "--cert", cert(), "--key", key(), "--log", path("syslog.log").string()},
             true);
   ASSERT_TRUE(peer.ready()) << "peers.py syslog did not start";
-  auto svc = service(
-      "  su: {type: syslog, host: 127.0.0.1, port: " + std::to_string(udp) +
-          ", hostname: cg-s017}\n"
-          "  st: {type: syslog, transport: tcp, host: 127.0.0.1, port: " + std::to_string(tcp) +
-          ", hostname: cg-s017}\n"
-          "  ss: {type: syslog, transport: tls, host: 127.0.0.1, port: " + std::to_string(tls) +
-          ", hostname: cg-s017, ca_file: '" + cert() + "', facility: 10}\n",
-      "su, st, ss");
+  auto svc = service("  su: {type: syslog, host: 127.0.0.1, port: " + std::to_string(udp) +
+                         ", hostname: cg-s017}\n"
+                         "  st: {type: syslog, transport: tcp, host: 127.0.0.1, port: " +
+                         std::to_string(tcp) +
+                         ", hostname: cg-s017}\n"
+                         "  ss: {type: syslog, transport: tls, host: 127.0.0.1, port: " +
+                         std::to_string(tls) + ", hostname: cg-s017, ca_file: '" + cert() +
+                         "', facility: 10}\n",
+                     "su, st, ss");
   ASSERT_TRUE(svc);
   auto raised = svc->ingest(event("10.20.3.6"));
   ASSERT_EQ(svc->pump(), 3u);
@@ -348,9 +368,10 @@ TEST_F(AlertingIntegration, SnmpTrapAndInformToSnmptrapd) {
   Peer trapd({kSnmptrapd, "-f", "-C", "-c", path("snmptrapd.conf").string(), "-On", "-Lf",
               path("trapd.log").string(), "udp:127.0.0.1:" + std::to_string(port)},
              false);
-  ASSERT_TRUE(eventually([&] { return slurp(path("trapd.log")).find("NET-SNMP version") !=
-                                      std::string::npos; }))
-      << "snmptrapd did not start: " << slurp(path("trapd.log"));
+  ASSERT_TRUE(eventually([&] {
+    return slurp(path("trapd.log")).find("NET-SNMP version") != std::string::npos;
+  })) << "snmptrapd did not start: "
+      << slurp(path("trapd.log"));
   auto svc = service("  trap: {type: snmp, host: 127.0.0.1, port: " + std::to_string(port) +
                          ", community: campus}\n"
                          "  inform: {type: snmp, host: 127.0.0.1, port: " +
@@ -376,11 +397,14 @@ TEST_F(AlertingIntegration, SnmpTrapAndInformToSnmptrapd) {
 
 TEST_F(AlertingIntegration, ChannelDownThenUpReceivesTheAlertAfterARestart) {
   int http = free_port(), smtp = free_port();
-  std::string chans =
-      "  hook: {type: webhook, url: 'http://127.0.0.1:" + std::to_string(http) + "/hook', "
-      "timeout: 2s}\n"
-      "  mail: {type: email, url: 'smtp://127.0.0.1:" + std::to_string(smtp) + "', "
-      "from: cg@s017.example, to: [soc@city.example], ca_file: '" + cert() + "', timeout: 2s}\n";
+  std::string chans = "  hook: {type: webhook, url: 'http://127.0.0.1:" + std::to_string(http) +
+                      "/hook', "
+                      "timeout: 2s}\n"
+                      "  mail: {type: email, url: 'smtp://127.0.0.1:" +
+                      std::to_string(smtp) +
+                      "', "
+                      "from: cg@s017.example, to: [soc@city.example], ca_file: '" +
+                      cert() + "', timeout: 2s}\n";
   uint64_t id;
   {
     auto svc = service(chans, "hook, mail");
@@ -396,10 +420,10 @@ TEST_F(AlertingIntegration, ChannelDownThenUpReceivesTheAlertAfterARestart) {
   Peer hp({kPython, source_dir() + "/tests/integration/alerting/peers.py", "http", "--port",
            std::to_string(http), "--log", path("http.log").string()},
           true);
-  Peer sp({kPython, source_dir() + "/tests/integration/alerting/peers.py", "smtp", "--port",
-           std::to_string(smtp), "--cert", cert(), "--key", key(), "--log",
-           path("smtp.log").string()},
-          true);
+  Peer sp(
+      {kPython, source_dir() + "/tests/integration/alerting/peers.py", "smtp", "--port",
+       std::to_string(smtp), "--cert", cert(), "--key", key(), "--log", path("smtp.log").string()},
+      true);
   ASSERT_TRUE(hp.ready() && sp.ready());
   auto svc = service(chans, "hook, mail");
   ASSERT_TRUE(svc);
@@ -424,9 +448,9 @@ TEST_F(AlertingIntegration, DeliveryThreadDeliversWithoutManualPumps) {
              std::to_string(port), "--log", path("http.log").string()},
             true);
   ASSERT_TRUE(peer.ready());
-  auto svc = service("  hook: {type: webhook, url: 'http://127.0.0.1:" + std::to_string(port) +
-                         "/hook'}\n",
-                     "hook");
+  auto svc = service(
+      "  hook: {type: webhook, url: 'http://127.0.0.1:" + std::to_string(port) + "/hook'}\n",
+      "hook");
   ASSERT_TRUE(svc);
   svc->start(Millis(200));
   for (int i = 0; i < 20; ++i) svc->ingest(event("10.20.4." + std::to_string(i)));

@@ -1,13 +1,13 @@
-#include <gtest/gtest.h>
-
 #include "controlplane/alerting/engine.h"
+
+#include <gtest/gtest.h>
 
 namespace cg::alerting {
 namespace {
 
 std::shared_ptr<const AlertingConfig> config(const std::string& rules_yaml) {
-  std::string y = "version: 1\nchannels: {w: {type: webhook, url: 'http://127.0.0.1:1/'}}\n" +
-                  rules_yaml;
+  std::string y =
+      "version: 1\nchannels: {w: {type: webhook, url: 'http://127.0.0.1:1/'}}\n" + rules_yaml;
   auto r = load_config(y, "t.yaml");
   for (const auto& e : r.errors) ADD_FAILURE() << format_diagnostic(e);
   return r.config;
@@ -27,7 +27,9 @@ nlohmann::json scan(const std::string& src, int sev = 2, const std::string& sig 
           {"alert", {{"signature", sig}, {"severity", sev}}}};
 }
 
-TimePoint at(int64_t s) { return from_ms(1'800'000'000'000 + s * 1000); }
+TimePoint at(int64_t s) {
+  return from_ms(1'800'000'000'000 + s * 1000);
+}
 
 TEST(AlertingEngine, MatchesEqualitySetsCidrAndNumbers) {
   auto cfg = config(R"(rules:
@@ -52,8 +54,9 @@ TEST(AlertingEngine, MatchesEqualitySetsCidrAndNumbers) {
   icmp["proto"] = "ICMP";
   EXPECT_TRUE(e.ingest(icmp, at(0)).raised.empty());
   EXPECT_TRUE(e.ingest(nlohmann::json::array(), at(0)).raised.empty());
-  Engine v(config("rules:\n  - {name: v, match: {vlan: 30}, channels: w}\n"
-                  "  - {name: v2, match: {vlan: 31}, channels: w}\n"));
+  Engine v(
+      config("rules:\n  - {name: v, match: {vlan: 30}, channels: w}\n"
+             "  - {name: v2, match: {vlan: 31}, channels: w}\n"));
   auto hit = v.ingest(scan("10.1.1.1"), at(0)).raised;
   ASSERT_EQ(hit.size(), 1u);  // one element of vlan [120, 30] matches
   EXPECT_EQ(hit[0].rule, "v");
@@ -196,8 +199,9 @@ TEST(AlertingEngine, SummaryTemplate) {
   Engine e(cfg);
   auto ev = scan("10.0.0.7");
   ev["school_id"] = "No.3 Middle School";
-  EXPECT_EQ(e.ingest(ev, at(0)).raised.at(0).summary, "port-scan from 10.0.0.7 (No.3 Middle "
-                                                      "School/-)");
+  EXPECT_EQ(e.ingest(ev, at(0)).raised.at(0).summary,
+            "port-scan from 10.0.0.7 (No.3 Middle "
+            "School/-)");
   auto j = alert_to_json(e.ingest(scan("10.0.0.8"), at(0)).raised.at(0));
   auto back = alert_from_json(j);
   ASSERT_TRUE(back);

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "controlplane/alerting/format.h"
+
+#include <gtest/gtest.h>
 
 namespace cg::alerting {
 namespace {
@@ -14,10 +14,18 @@ Alert sample() {
   a.first_seen = a.last_seen = from_ms(1'800'000'000'123);
   a.events = 5;
   a.channels = {"soc"};
-  a.event = {{"event_type", "alert"}, {"src_ip", "10.1.2.3"}, {"src_port", 40000},
-             {"dest_ip", "10.0.0.1"}, {"dest_port", 22},        {"proto", "TCP"},
-             {"school_id", "s-017"},  {"zone", "lab"},          {"community_id", "1:abc="},
-             {"vlan", {120}},         {"detector", "port_scan"}, {"flow_id", 77},
+  a.event = {{"event_type", "alert"},
+             {"src_ip", "10.1.2.3"},
+             {"src_port", 40000},
+             {"dest_ip", "10.0.0.1"},
+             {"dest_port", 22},
+             {"proto", "TCP"},
+             {"school_id", "s-017"},
+             {"zone", "lab"},
+             {"community_id", "1:abc="},
+             {"vlan", {120}},
+             {"detector", "port_scan"},
+             {"flow_id", 77},
              {"alert", {{"signature", "port-scan"}, {"severity", 2}}}};
   return a;
 }
@@ -27,8 +35,10 @@ TEST(AlertingFormat, CryptoHelpers) {
   EXPECT_EQ(base64_encode("hello"), "aGVsbG8=");
   EXPECT_EQ(utf8_truncate("端口", 4), "端");  // 3-byte characters: never half a character
   // Vectors computed with Python's hmac/base64/urllib (the vendors' own sample code).
-  EXPECT_EQ(dingtalk_sign("SECtest", 1700000000000), "aZLLrriXgn05YbwaGR7knYsLeJADjr9NwLaNNKpxh4g%3D");
-  EXPECT_EQ(feishu_sign("feishu-secret", 1700000000), "OrBzY1Y01Gq+HgJsl+7OfWcMVwc7YocohQm5iiZwjhU=");
+  EXPECT_EQ(dingtalk_sign("SECtest", 1700000000000),
+            "aZLLrriXgn05YbwaGR7knYsLeJADjr9NwLaNNKpxh4g%3D");
+  EXPECT_EQ(feishu_sign("feishu-secret", 1700000000),
+            "OrBzY1Y01Gq+HgJsl+7OfWcMVwc7YocohQm5iiZwjhU=");
 }
 
 TEST(AlertingFormat, DingTalkMarkdownAndSignedUrl) {
@@ -80,7 +90,8 @@ TEST(AlertingFormat, FeishuPostAndSignature) {
   const auto& post = b["content"]["post"]["zh_cn"];
   EXPECT_EQ(post["title"], "campusguard [HIGH] 端口扫描 port-scan 10.1.2.3 -> 10.0.0.1");
   ASSERT_TRUE(post["content"].is_array());
-  EXPECT_EQ(post["content"][1], nlohmann::json::parse(R"([{"tag":"text","text":"school: s-017"}])"));
+  EXPECT_EQ(post["content"][1],
+            nlohmann::json::parse(R"([{"tag":"text","text":"school: s-017"}])"));
   c.secret.clear();
   EXPECT_FALSE(feishu_body(sample(), c, 1).contains("sign"));
 }
@@ -120,8 +131,8 @@ TEST(AlertingFormat, EmailMessage) {
   std::string m = email_message(sample(), c, from_ms(1'800'000'000'123), "host1");
   EXPECT_EQ(m.find("Date: Fri, 15 Jan 2027 08:00:00 +0000\r\n"), 0u);
   EXPECT_NE(m.find("\r\nTo: soc@city.example, admin@school.example\r\n"), std::string::npos);
-  EXPECT_NE(m.find("\r\nSubject: =?UTF-8?B?" + base64_encode("campusguard " +
-                                                              alert_title(sample())) + "?=\r\n"),
+  EXPECT_NE(m.find("\r\nSubject: =?UTF-8?B?" +
+                   base64_encode("campusguard " + alert_title(sample())) + "?=\r\n"),
             std::string::npos);
   EXPECT_NE(m.find("Message-ID: <campusguard-alert-42-1800000000123@host1>"), std::string::npos);
   EXPECT_NE(m.find("\r\n\r\n"), std::string::npos);

@@ -1,8 +1,8 @@
+#include "controlplane/alerting/rules.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-
-#include "controlplane/alerting/rules.h"
 
 namespace cg::alerting {
 namespace {
@@ -99,8 +99,9 @@ TEST(AlertingRules, ErrorsNameFileLineColumnAndPath) {
             "f.yaml:3:26: error: rules[0].channels: unknown channel 'nope'");
   EXPECT_EQ(first_error("version: 1\nchannels: {w: {type: webhook, url: x}}\n"),
             "f.yaml:2:36: error: channels.w.url: expected an http:// or https:// URL");
-  EXPECT_EQ(first_error("version: 2\n"), "f.yaml:1:10: error: version: unsupported version "
-                                         "(expected 1)");
+  EXPECT_EQ(first_error("version: 2\n"),
+            "f.yaml:1:10: error: version: unsupported version "
+            "(expected 1)");
   EXPECT_EQ(first_error("version: [\n"), first_error("version: [\n"));  // parse error, stable
 }
 
@@ -130,9 +131,10 @@ TEST(AlertingRules, MatcherAndValueErrors) {
   EXPECT_NE(first_error("version: 1\nsilences:\n  - {id: s, owner: o, reason: r, ends: tomorrow}\n")
                 .find("silences[0].ends: expected an RFC 3339 time"),
             std::string::npos);
-  EXPECT_NE(first_error("version: 1\nsilences:\n  - {id: s, owner: o, ends: 2026-01-01T00:00:00Z}\n")
-                .find("missing required key 'reason'"),
-            std::string::npos);
+  EXPECT_NE(
+      first_error("version: 1\nsilences:\n  - {id: s, owner: o, ends: 2026-01-01T00:00:00Z}\n")
+          .find("missing required key 'reason'"),
+      std::string::npos);
   EXPECT_NE(first_error("version: 1\nchannels: {s: {type: snmp, host: h, url: 'http://x'}}\n")
                 .find("channels.s.url: unknown key"),
             std::string::npos);
@@ -174,7 +176,8 @@ TEST(AlertingRules, SilenceJsonRoundTrip) {
   EXPECT_TRUE(back->match.matches({{"src_ip", "10.3.3.3"}}));
   EXPECT_FALSE(back->match.matches({{"src_ip", "11.3.3.3"}}));
   EXPECT_FALSE(silence_from_json(nlohmann::json::parse(R"({"id":"m1","owner":"li",
-      "reason":"drill","ends":"2026-12-01T00:00:00Z","extra":1})"), err));
+      "reason":"drill","ends":"2026-12-01T00:00:00Z","extra":1})"),
+                                 err));
   EXPECT_EQ(err, "extra: unknown key");
 }
 

@@ -1,11 +1,11 @@
 // Service: persisted queue, backoff, restart, ack and silences, with fake channels and a manual
 // clock over a real SQLite file in a temporary directory.
+#include "controlplane/alerting/service.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
-
-#include "controlplane/alerting/service.h"
 
 namespace cg::alerting {
 namespace {
@@ -35,8 +35,9 @@ class FakeChannel final : public Channel {
 class ServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("cg-alert-svc-" + std::to_string(getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("cg-alert-svc-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -55,17 +56,16 @@ class ServiceTest : public ::testing::Test {
 
   std::unique_ptr<Service> make(std::shared_ptr<const AlertingConfig> cfg) {
     std::string err;
-    auto s = Service::create(cfg, clock_, err, {},
-                             [this](const ChannelConfig& c) {
-                               return std::make_unique<FakeChannel>(c, log_);
-                             });
+    auto s = Service::create(cfg, clock_, err, {}, [this](const ChannelConfig& c) {
+      return std::make_unique<FakeChannel>(c, log_);
+    });
     EXPECT_TRUE(s) << err;
     return s;
   }
 
   static nlohmann::json ev(const std::string& src) {
-    return {{"event_type", "alert"}, {"src_ip", src}, {"alert", {{"signature", "x"},
-                                                                  {"severity", 1}}}};
+    return {
+        {"event_type", "alert"}, {"src_ip", src}, {"alert", {{"signature", "x"}, {"severity", 1}}}};
   }
 
   fs::path dir_;
@@ -175,7 +175,9 @@ TEST_F(ServiceTest, RuntimeSilencesPersistAndExpire) {
   {
     auto svc = make(config());
     std::string err;
-    auto s = silence_from_json({{"id", "night"}, {"owner", "li"}, {"reason", "drill"},
+    auto s = silence_from_json({{"id", "night"},
+                                {"owner", "li"},
+                                {"reason", "drill"},
                                 {"ends", format_rfc3339(t0 + Millis(60'000))},
                                 {"match", {{"src_ip", {{"cidr", "10.0.0.0/24"}}}}}},
                                err);
