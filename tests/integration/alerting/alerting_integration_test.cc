@@ -8,7 +8,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,8 +21,6 @@
 
 #include "controlplane/alerting/format.h"
 #include "controlplane/alerting/service.h"
-
-extern char** environ;
 
 namespace cg::alerting {
 namespace {
@@ -74,20 +72,25 @@ bool eventually(F pred, int seconds = 20) {
   return pred();
 }
 
-// A child process; killed (SIGTERM, then SIGKILL) and reaped when destroyed.
+// A child process; killed (SIGTERM, then SIGKILL) and reaped when destroyed, and killed by the
+// kernel if this test process dies first (PR_SET_PDEATHSIG), so no peer outlives a crash.
 class Peer {
  public:
   Peer(std::vector<std::string> argv, bool wait_ready_line) {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
-    if (posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&fa);
+    pid_t parent = getpid();
+    pid_ = fork();
+    if (pid_ == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(127);
+      dup2(fds[1], STDOUT_FILENO);
+      execv(args[0], args.data());
+      _exit(127);
+    }
     close(fds[1]);
     out_ = fds[0];
     if (pid_ > 0 && wait_ready_line) ready_ = read_ready();
