@@ -350,45 +350,59 @@ inline bool rule_l34_matches(const Rule& r, const FlowFacts& f, bool swapped) no
   return true;
 }
 
-// First-match evaluation. `active_schedules` is active_schedule_mask(image, now).
-inline Verdict evaluate(const PolicyImage& im, const FlowFacts& f,
-                        uint64_t active_schedules) noexcept {
-  for (size_t i = 0; i < im.rules.size(); ++i) {
-    const Rule& r = im.rules[i];
-    if (r.schedule != kNoSchedule &&
-        (r.schedule >= 64 || !(active_schedules & (uint64_t{1} << r.schedule))))
-      continue;
-    const bool both_ways = !r.apps.empty() && r.app_direction == AppDirection::kAnyDirection;
-    if (!rule_l34_matches(r, f, false) && !(both_ways && rule_l34_matches(r, f, true))) continue;
-    if (r.needs_app()) {
-      if (!f.app_known) {
-        Verdict v;
-        v.pending = true;
-        v.rule = static_cast<int32_t>(i);
-        v.action = im.inspection.while_inspecting == WhileInspecting::kDrop ? Action::kDeny
-                                                                            : Action::kAllow;
-        return v;
-      }
-      auto in_groups = [&](const std::vector<uint16_t>& ids) {
-        for (uint16_t id : ids)
-          if (id < im.apps.size() &&
-              app_matches(im.apps[id], f.master_protocol, f.app_protocol, f.category, f.host))
-            return true;
-        return false;
-      };
-      if (!r.apps.empty() && !in_groups(r.apps)) continue;
-      if (in_groups(r.except_apps)) continue;
+// One step of the first-match loop: does rule `i` decide the flow? (Sets `out` when it does;
+// a pending decision — the rule needs the app and the app is not known yet — also decides.)
+inline bool rule_decides(const PolicyImage& im, size_t i, const FlowFacts& f,
+                         uint64_t active_schedules, Verdict* out) noexcept {
+  const Rule& r = im.rules[i];
+  if (r.schedule != kNoSchedule &&
+      (r.schedule >= 64 || !(active_schedules & (uint64_t{1} << r.schedule))))
+    return false;
+  const bool both_ways = !r.apps.empty() && r.app_direction == AppDirection::kAnyDirection;
+  if (!rule_l34_matches(r, f, false) && !(both_ways && rule_l34_matches(r, f, true)))
+    return false;
+  if (r.needs_app()) {
+    if (!f.app_known) {
+      Verdict v;
+      v.pending = true;
+      v.rule = static_cast<int32_t>(i);
+      v.action = im.inspection.while_inspecting == WhileInspecting::kDrop ? Action::kDeny
+                                                                          : Action::kAllow;
+      *out = v;
+      return true;
     }
-    Verdict v;
-    v.rule = static_cast<int32_t>(i);
-    v.action = r.action;
-    v.tcp_reset = r.tcp_reset;
-    v.alert = r.alert;
-    return v;
+    auto in_groups = [&](const std::vector<uint16_t>& ids) {
+      for (uint16_t id : ids)
+        if (id < im.apps.size() &&
+            app_matches(im.apps[id], f.master_protocol, f.app_protocol, f.category, f.host))
+          return true;
+      return false;
+    };
+    if (!r.apps.empty() && !in_groups(r.apps)) return false;
+    if (in_groups(r.except_apps)) return false;
   }
+  Verdict v;
+  v.rule = static_cast<int32_t>(i);
+  v.action = r.action;
+  v.tcp_reset = r.tcp_reset;
+  v.alert = r.alert;
+  *out = v;
+  return true;
+}
+
+inline Verdict default_verdict(const PolicyImage& im) noexcept {
   Verdict v;
   v.action = im.default_action;
   return v;
+}
+
+// First-match evaluation. `active_schedules` is active_schedule_mask(image, now).
+inline Verdict evaluate(const PolicyImage& im, const FlowFacts& f,
+                        uint64_t active_schedules) noexcept {
+  Verdict v;
+  for (size_t i = 0; i < im.rules.size(); ++i)
+    if (rule_decides(im, i, f, active_schedules, &v)) return v;
+  return default_verdict(im);
 }
 
 }  // namespace cg::api

@@ -138,7 +138,9 @@ FlowVerdict& Enforcer::decide(flow::FlowEntry& e, const classify::Classifier* c,
                (v.flags & FlowVerdict::kPending);
   if (!stale) return v;
   char host[80];
-  api::Verdict r = api::evaluate(*image_, facts(e, c, host), schedule_mask_);
+  const api::FlowFacts f = facts(e, c, host);
+  api::Verdict r = binding_->acl ? binding_->acl->evaluate(f, schedule_mask_)
+                                 : api::evaluate(*image_, f, schedule_mask_);
   bool first = !(v.flags & FlowVerdict::kJudged);
   uint16_t rule = static_cast<uint16_t>(r.rule + 1);
   bool changed = first || rule != v.rule || (v.flags & FlowVerdict::kPending) != 0;

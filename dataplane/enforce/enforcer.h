@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "dataplane/api/policy_image.h"
+#include "dataplane/enforce/acl.h"
 #include "dataplane/classify/classifier.h"
 #include "dataplane/flow/flow_table.h"
 
@@ -54,6 +55,7 @@ struct PolicyBinding {
   std::shared_ptr<const api::PolicyImage> image;
   std::vector<RuleCounters> rules;
   RuleCounters default_rule;
+  const AclIndex* acl = nullptr;  // shared by the workers' bindings; null = api::evaluate()
 };
 
 class Enforcer {

@@ -500,6 +500,7 @@ class Dataplane {
       return 1;
     }
     int rc = run_after_eal();
+    loader_.reset();  // frees rte_acl contexts: before rte_eal_cleanup (workers have stopped)
     rte_eal_cleanup();
     return rc;
   }
@@ -607,7 +608,7 @@ class Dataplane {
       slots.push_back(&w->policy);
     }
     loader_ = std::make_unique<PolicyLoader>(opts_.compile, std::move(slots), qs,
-                                             std::chrono::milliseconds(5000));
+                                             std::chrono::milliseconds(5000), /*use_acl=*/true);
     if (opts_.policy_source.empty()) return true;
     nlohmann::json r = loader_->prepare(opts_.policy_source, opts_.policy_origin);
     if (r.value("ok", false)) r = loader_->apply(r["generation"].get<uint64_t>());

@@ -43,9 +43,10 @@ nlohmann::json fail(const std::string& error) { return {{"ok", false}, {"error",
 
 PolicyLoader::PolicyLoader(PolicyCompiler compile,
                            std::vector<std::atomic<enforce::PolicyBinding*>*> slots,
-                           rte_rcu_qsbr* qs, std::chrono::milliseconds quiescent_timeout)
+                           rte_rcu_qsbr* qs, std::chrono::milliseconds quiescent_timeout,
+                           bool use_acl)
     : compile_(std::move(compile)), slots_(std::move(slots)), qs_(qs),
-      timeout_(quiescent_timeout) {}
+      timeout_(quiescent_timeout), use_acl_(use_acl) {}
 
 PolicyLoader::~PolicyLoader() {
   // Workers have stopped by now (the runtime joins them first); nothing reads the bindings.
@@ -67,9 +68,21 @@ nlohmann::json PolicyLoader::prepare(const std::string& source, const std::strin
   g->sha256 = sha256_hex(source);
   g->origin = origin;
   g->image = c.image;
+  auto t_acl = std::chrono::steady_clock::now();
+  if (use_acl_) {
+    std::string err;
+    g->acl = enforce::AclIndex::build(*g->image, &err);
+    if (!g->acl) {
+      ++prepares_failed_;
+      return fail(origin + ": cannot build the rule index: " + err + "; nothing changed");
+    }
+  }
+  int64_t acl_us = micros_since(t_acl);
   g->bindings.reserve(slots_.size());
-  for (size_t i = 0; i < slots_.size(); ++i)
+  for (size_t i = 0; i < slots_.size(); ++i) {
     g->bindings.push_back(std::make_unique<enforce::PolicyBinding>(c.image));
+    g->bindings.back()->acl = g->acl.get();
+  }
   ++last_generation_;
   ++prepares_ok_;
   prepared_ = std::move(g);  // replaces an unapplied one
@@ -77,6 +90,8 @@ nlohmann::json PolicyLoader::prepare(const std::string& source, const std::strin
           {"generation", prepared_->generation},
           {"rules", prepared_->image->rules.size()},
           {"warnings", c.diagnostics},
+          {"acl_rules", prepared_->acl ? prepared_->acl->acl_rules() : 0},
+          {"acl_build_us", acl_us},
           {"prepare_us", micros_since(t0)}};
 }
 

@@ -40,8 +40,11 @@ class PolicyLoader {
  public:
   // `slots[i]` is worker i's binding slot; `qs` has one registered thread per worker (ids
   // 0..n-1), or is null when there are no workers (tests of prepare only).
+  // `use_acl`: build the rte_acl index at prepare (needs the EAL; the live dataplane always
+  // does, tests without EAL pass false and workers fall back to api::evaluate()).
   PolicyLoader(PolicyCompiler compile, std::vector<std::atomic<enforce::PolicyBinding*>*> slots,
-               rte_rcu_qsbr* qs, std::chrono::milliseconds quiescent_timeout);
+               rte_rcu_qsbr* qs, std::chrono::milliseconds quiescent_timeout,
+               bool use_acl = false);
   ~PolicyLoader();
 
   // Control-protocol handlers: {"cmd":"policy.prepare","source":...,"origin":...},
@@ -59,6 +62,7 @@ class PolicyLoader {
     uint64_t generation = 0;
     std::string sha256, origin, loaded_at;
     std::shared_ptr<const api::PolicyImage> image;
+    std::unique_ptr<enforce::AclIndex> acl;  // shared by the bindings
     std::vector<std::unique_ptr<enforce::PolicyBinding>> bindings;  // one per worker
   };
   bool wait_quiescent();
@@ -67,6 +71,7 @@ class PolicyLoader {
   std::vector<std::atomic<enforce::PolicyBinding*>*> slots_;
   rte_rcu_qsbr* qs_;
   std::chrono::milliseconds timeout_;
+  bool use_acl_;
   std::unique_ptr<Generation> prepared_, active_;
   std::vector<std::unique_ptr<Generation>> stuck_;  // never freed: a worker did not report
   uint64_t last_generation_ = 0;

@@ -2,7 +2,9 @@
 // thread, over a capture (the campus mix from cg-make-campus-pcap), in the same run:
 //   parse+flow         classification off, no policy (the foundation's figure)
 //   +nDPI              classification on, no policy
-//   +nDPI+policy N     classification on, a generated policy of N rules (per --rules)
+//   +nDPI+policy N     classification on, a generated policy of N rules (per --rules), judged
+//                      through the rte_acl index (as the live dataplane does)
+//   ... linear         the smallest policy judged by api::evaluate() alone, for comparison
 // Prints Mpps, cycles per packet, flows created and new flows per second for each, the ratios,
 // the policy compile (validate + compile) and prepare times, and the memory per flow.
 //
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include <ndpi_api.h>
+#include <rte_eal.h>
 
 #include "dataplane/enforce/enforcer.h"
 #include "dataplane/pipeline/pipeline.h"
@@ -92,7 +95,8 @@ struct Result {
   uint64_t flows = 0, denied = 0;
 };
 
-Result run(const Capture& cap, bool classify, std::shared_ptr<const cg::api::PolicyImage> image) {
+Result run(const Capture& cap, bool classify, std::shared_ptr<const cg::api::PolicyImage> image,
+           bool acl) {
   cg::pipeline::PipelineConfig cfg;
   cfg.classify = classify;
   cfg.table.capacity = 1u << 20;
@@ -102,7 +106,18 @@ Result run(const Capture& cap, bool classify, std::shared_ptr<const cg::api::Pol
   cfg.classifier.max_inspecting = 1u << 18;
   cfg.classifier.max_hostnames = 1u << 18;
   cg::pipeline::Pipeline pipe(cfg);
-  if (image) pipe.set_policy(image);
+  std::unique_ptr<cg::enforce::AclIndex> index;
+  cg::enforce::PolicyBinding binding(image);
+  if (image && acl) {
+    std::string err;
+    index = cg::enforce::AclIndex::build(*image, &err);
+    if (!index) {
+      std::fprintf(stderr, "cg-bench-policy: %s\n", err.c_str());
+      std::exit(1);
+    }
+    binding.acl = index.get();
+  }
+  if (image) pipe.install_policy(&binding);
   cg::pipeline::PacketRef refs[32];
   cg::pipeline::Verdict v[32];
   auto t0 = std::chrono::steady_clock::now();
@@ -157,6 +172,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cg-bench-policy: --pcap is required (make one with cg-make-campus-pcap)\n");
     return 2;
   }
+  const char* eal[] = {"cg-bench-policy", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
+                       "--no-telemetry", "-l", "0", "--log-level=lib.eal:error"};
+  if (rte_eal_init(static_cast<int>(std::size(eal)), const_cast<char**>(eal)) < 0) {
+    std::fprintf(stderr, "cg-bench-policy: rte_eal_init failed (rte_acl needs the EAL)\n");
+    return 1;
+  }
   Capture cap;
   if (!load(pcap_path, &cap)) return 1;
   std::printf("capture: %zu packets, %.1f MB, in memory; %d run(s) each, medians\n",
@@ -166,11 +187,13 @@ int main(int argc, char** argv) {
     std::string name;
     bool classify;
     std::shared_ptr<const cg::api::PolicyImage> image;
+    bool acl;
   };
-  std::vector<Row> rows = {{"parse+flow", false, nullptr}, {"+nDPI", true, nullptr}};
+  std::vector<Row> rows = {{"parse+flow", false, nullptr, false}, {"+nDPI", true, nullptr, false}};
+  Row linear;
   for (uint32_t n : rule_counts) {
     std::string text = policy_text(n);
-    std::vector<double> compile_ms, prepare_us;
+    std::vector<double> compile_ms, prepare_us, acl_ms;
     std::shared_ptr<const cg::api::PolicyImage> image;
     for (int r = 0; r < runs; ++r) {
       auto t0 = std::chrono::steady_clock::now();
@@ -185,14 +208,25 @@ int main(int argc, char** argv) {
       cg::enforce::PolicyBinding binding(res.image);
       auto t2 = std::chrono::steady_clock::now();
       image = res.image;
+      std::string err;
+      auto index = cg::enforce::AclIndex::build(*image, &err);
+      auto t3 = std::chrono::steady_clock::now();
+      if (!index) {
+        std::fprintf(stderr, "cg-bench-policy: %s\n", err.c_str());
+        return 1;
+      }
       compile_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
       prepare_us.push_back(std::chrono::duration<double, std::micro>(t2 - t1).count());
+      acl_ms.push_back(std::chrono::duration<double, std::milli>(t3 - t2).count());
     }
-    std::printf("policy of %u rules: validate+compile %.1f ms, binding %.1f us (median)\n", n,
-                median(compile_ms), median(prepare_us));
-    rows.push_back({"+nDPI+policy " + std::to_string(n), true, image});
+    std::printf("policy of %u rules: validate+compile %.1f ms, rte_acl build %.1f ms, "
+                "binding %.1f us (medians); the swap itself is a pointer publish + RCU wait\n",
+                n, median(compile_ms), median(acl_ms), median(prepare_us));
+    rows.push_back({"+nDPI+policy " + std::to_string(n), true, image, true});
+    if (!linear.image) linear = {"+nDPI+policy " + std::to_string(n) + " lin", true, image, false};
   }
 
+  rows.push_back(linear);
   std::printf("\n%-22s %8s %10s %10s %12s %10s %9s\n", "pipeline", "Mpps", "cyc/pkt", "flows",
               "new flows/s", "denied", "vs parse");
   double base = 0;
@@ -200,7 +234,7 @@ int main(int argc, char** argv) {
     std::vector<double> mpps, cyc, fps;
     Result last;
     for (int r = 0; r < runs; ++r) {
-      last = run(cap, row.classify, row.image);
+      last = run(cap, row.classify, row.image, row.acl);
       mpps.push_back(last.mpps);
       cyc.push_back(last.cycles_per_packet);
       fps.push_back(last.flows_per_s);
