@@ -1,6 +1,7 @@
 // Discovery of many devices at once against snmpsim (or any v2c agents on one address):
-//   snmp_discovery_bench --port P [--host 127.0.0.1] [--parallel K] [--repeat N] [--json-dir D]
-//                        [--poll-cycles C] COMMUNITY...
+//   snmp_discovery_bench --port P[,P2...] [--host 127.0.0.1] [--parallel K] [--repeat N]
+//                        [--json-dir D] [--poll-cycles C] COMMUNITY...
+// (several ports: one snmpsim process each; COMMUNITY i is served on port i mod #ports)
 // Probes every COMMUNITY N times on K worker threads (one NetSnmpSession per probe) and prints
 // wall time, probes/s and SNMP requests/s. With --json-dir it writes D/<community>.<n>.json so a
 // test can compare concurrent results with sequential ones. With --poll-cycles it then runs C
@@ -21,13 +22,21 @@
 
 int main(int argc, char** argv) {
   std::string host = "127.0.0.1", json_dir;
-  int port = 0, parallel = 8, repeat = 1, poll_cycles = 0;
+  int parallel = 8, repeat = 1, poll_cycles = 0;
+  std::vector<uint16_t> ports;
   std::vector<std::string> communities;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--port")
-      port = std::atoi(next().c_str());
+    if (a == "--port") {
+      std::string list = next();
+      for (size_t b = 0; b <= list.size();) {
+        size_t e = list.find(',', b);
+        if (e == std::string::npos) e = list.size();
+        ports.push_back(static_cast<uint16_t>(std::atoi(list.substr(b, e - b).c_str())));
+        b = e + 1;
+      }
+    }
     else if (a == "--host")
       host = next();
     else if (a == "--parallel")
@@ -41,8 +50,12 @@ int main(int argc, char** argv) {
     else
       communities.push_back(a);
   }
-  if (port <= 0 || communities.empty() || parallel < 1 || repeat < 1) {
-    std::fprintf(stderr, "usage: %s --port P [--parallel K] [--repeat N] [--json-dir D] C...\n",
+  bool bad_port = ports.empty();
+  for (uint16_t p : ports) bad_port = bad_port || p == 0;
+  if (bad_port || communities.empty() || parallel < 1 || repeat < 1) {
+    std::fprintf(stderr,
+                 "usage: %s --port P[,P2..] [--parallel K] [--repeat N] [--json-dir D] "
+                 "[--poll-cycles C] C...\n",
                  argv[0]);
     return 2;
   }
@@ -53,7 +66,7 @@ int main(int argc, char** argv) {
     const std::string& community = communities[i % communities.size()];
     cg::snmp::SessionConfig cfg;
     cfg.host = host;
-    cfg.port = static_cast<uint16_t>(port);
+    cfg.port = ports[(i % communities.size()) % ports.size()];
     cfg.community = community;
     cfg.timeout = std::chrono::milliseconds(3000);
     cfg.retries = 1;
@@ -94,7 +107,7 @@ int main(int argc, char** argv) {
     cg::snmp::run_concurrently(n, static_cast<size_t>(parallel), [&](size_t i) {
       cg::snmp::SessionConfig cfg;
       cfg.host = host;
-      cfg.port = static_cast<uint16_t>(port);
+      cfg.port = ports[(i % communities.size()) % ports.size()];
       cfg.community = communities[i % communities.size()];
       cfg.timeout = std::chrono::milliseconds(3000);
       cfg.retries = 1;
@@ -106,7 +119,7 @@ int main(int argc, char** argv) {
       samples[i] = cg::snmp::poll_interfaces(**s);
       poll_requests += (*s)->counters().requests;
     });
-    size_t ports = 0, failed = 0;
+    size_t port_rows = 0, failed = 0;
     for (size_t i = 0; i < n; ++i) {
       std::string id = communities[i % communities.size()] + "#" + std::to_string(i);
       if (!samples[i].ok()) {
@@ -114,13 +127,13 @@ int main(int argc, char** argv) {
         poller.failed(id, samples[i].status(), c);
         continue;
       }
-      ports += samples[i]->size();
+      port_rows += samples[i]->size();
       poller.update(id, *samples[i], c * 1000, c);
     }
     double ps = std::chrono::duration<double>(std::chrono::steady_clock::now() - p0).count();
     std::printf("poll cycle %d  devices %zu  ports %zu  wall %.2f s  requests %llu  requests/s %.0f"
                 "  failures %zu\n",
-                c, n, ports, ps, static_cast<unsigned long long>(poll_requests.load()),
+                c, n, port_rows, ps, static_cast<unsigned long long>(poll_requests.load()),
                 poll_requests.load() / ps, failed);
     if (failed) failures += failed;
   }

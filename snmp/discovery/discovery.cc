@@ -25,20 +25,21 @@ class Prober {
       d_.missing.push_back(std::string(name) + " (not asked: device stopped answering)");
       return false;
     }
-    bool any = false;
-    for (size_t i = 0; i < columns.size(); ++i) {
-      Oid col = column_oid(entry, columns[i]);
-      auto r = session_.walk(col);
-      if (!r.ok()) {
-        d_.missing.push_back(std::string(name) + " (" + error_code_name(r.status().code()) + ")");
-        d_.walk_errors.push_back(r.status().message());
-        if (r.status().code() == ErrorCode::kTimeout) {
-          if (++consecutive_timeouts_ >= options_.max_consecutive_timeouts) gone_ = true;
-        }
-        return false;
+    std::vector<Oid> cols;
+    for (uint32_t c : columns) cols.push_back(column_oid(entry, c));
+    auto r = session_.walk_columns(cols);  // one GETBULK stream for the table's columns
+    if (!r.ok()) {
+      d_.missing.push_back(std::string(name) + " (" + error_code_name(r.status().code()) + ")");
+      d_.walk_errors.push_back(r.status().message());
+      if (r.status().code() == ErrorCode::kTimeout) {
+        if (++consecutive_timeouts_ >= options_.max_consecutive_timeouts) gone_ = true;
       }
-      consecutive_timeouts_ = 0;
-      *out[i] = mibs::to_column(*r, col);
+      return false;
+    }
+    consecutive_timeouts_ = 0;
+    bool any = false;
+    for (size_t i = 0; i < cols.size(); ++i) {
+      *out[i] = mibs::to_column(*r, cols[i]);
       any = any || !out[i]->empty();
     }
     if (!any) d_.missing.push_back(name);

@@ -47,16 +47,11 @@ Result<std::map<uint32_t, PortSample>> poll_interfaces(SnmpSession& session) {
                       {&kIfInOctets, 3}, {&kIfOutOctets, 4},  {&kIfHcInOctets, 5},
                       {&kIfHcOutOctets, 6}, {&kIfInErrors, 7}, {&kIfOutErrors, 8}};
   std::map<uint32_t, std::optional<uint64_t>> speed_bps, high_mbps;
-  bool answered = false;
-  Status last_error;
+  std::vector<Oid> roots;
+  for (const Col& c : cols) roots.push_back(*c.oid);
+  auto r = session.walk_columns(roots);  // one GETBULK stream for all nine columns
+  if (!r.ok()) return r.status();
   for (const Col& c : cols) {
-    auto r = session.walk(*c.oid);
-    if (!r.ok()) {
-      last_error = r.status();
-      if (!answered) return r.status();  // first walk decides whether the device is there
-      continue;
-    }
-    answered = true;
     for (const auto& [idx, v] : m::to_column(*r, *c.oid)) {
       if (idx.size() != 1 || idx[0] == 0 || idx[0] > 2147483647u) continue;
       PortSample& s = out[idx[0]];

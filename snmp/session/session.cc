@@ -131,4 +131,14 @@ bool RateLimiter::acquire() {
   return true;
 }
 
+Result<std::vector<VarBind>> SnmpSession::walk_columns(const std::vector<Oid>& columns) {
+  std::vector<VarBind> out;
+  for (const Oid& c : columns) {
+    auto r = walk(c);
+    if (!r.ok()) return r.status();
+    for (auto& vb : *r) out.push_back(std::move(vb));
+  }
+  return out;
+}
+
 }  // namespace cg::snmp

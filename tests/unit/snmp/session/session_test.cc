@@ -160,8 +160,16 @@ TEST(FakeSession, WalkAndGetSemantics) {
   ASSERT_TRUE(g.ok());
   EXPECT_EQ((*g)[0].value.bytes, "sw");
   EXPECT_EQ((*g)[1].value.type, ValueType::kNoSuchInstance);
+  // Several columns at once: the per-column walks, concatenated in column order.
+  auto cols = s.walk_columns({{1, 3, 6, 1, 2, 1, 2, 2, 1, 3}, {1, 3, 6, 1, 2, 1, 2, 2, 1, 2}});
+  ASSERT_TRUE(cols.ok());
+  ASSERT_EQ(cols->size(), 3u);
+  EXPECT_EQ((*cols)[0].value.integer, 6);
+  EXPECT_EQ((*cols)[2].value.bytes, "b");
   s.fail_under({1, 3, 6, 1, 2, 1, 2}, Status(ErrorCode::kTimeout, "t"));
   EXPECT_EQ(s.walk({1, 3, 6, 1, 2, 1, 2, 2, 1, 2}).status().code(), ErrorCode::kTimeout);
+  EXPECT_EQ(s.walk_columns({{1, 3, 6, 1, 2, 1, 2, 2, 1, 2}}).status().code(),
+            ErrorCode::kTimeout);
 }
 
 TEST(NetSnmpSession, RejectsBadConfigWithoutTraffic) {
