@@ -48,6 +48,11 @@ struct DetectConfig {
   uint32_t rate_table = 8192;      // tracked (source, rule) pairs
   uint32_t blocked_flows = 65536;  // flows blocked at once (blocklist hits) per worker
   uint32_t event_ring = 4096;      // events per worker ring (power of two)
+  // Event stream on the control thread (live dataplane; dataplane/export/event_hub.h).
+  uint32_t subscriber_buffer = 4u << 20;  // bytes waiting per events.subscribe connection
+  std::string eve_file;                   // eve.json path, empty = none
+  uint64_t eve_max_bytes = 64u << 20;     // rotate eve.json beyond this size
+  uint32_t eve_keep = 5;                  // rotated files kept
 };
 
 enum class Counter : uint8_t {

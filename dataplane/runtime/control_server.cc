@@ -101,6 +101,7 @@ void ControlServer::serve(const std::atomic<bool>& stop) {
     fds.push_back({listen_fd_, POLLIN, 0});
     for (auto& c : clients_) fds.push_back({c.fd, POLLIN, 0});
     int r = ::poll(fds.data(), fds.size(), 100);
+    if (tick_) tick_();
     if (r <= 0) continue;
     if (fds[0].revents & POLLIN) {
       int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
@@ -125,6 +126,21 @@ void ControlServer::serve(const std::atomic<bool>& stop) {
         while (!drop && (nl = c.in.find('\n')) != std::string::npos) {
           std::string line = c.in.substr(0, nl);
           c.in.erase(0, nl + 1);
+          if (stream_fn_) {  // a stream request hands the connection over
+            auto req = nlohmann::json::parse(line, nullptr, false);
+            if (req.is_object() && req.value("v", 0) == kControlProtocolVersion &&
+                req.contains("cmd") && req["cmd"] == stream_cmd_) {
+              nlohmann::json ok = {{"v", kControlProtocolVersion}, {"ok", true},
+                                   {"stream", stream_cmd_}};
+              if (write_all(c.fd, ok.dump() + "\n")) {
+                stream_fn_(req, c.fd);
+              } else {
+                ::close(c.fd);
+              }
+              c.fd = -1;  // not ours any more
+              break;
+            }
+          }
           drop = !write_all(c.fd, answer(line));
         }
         if (c.in.size() > kMaxRequestBytes) {
@@ -132,7 +148,7 @@ void ControlServer::serve(const std::atomic<bool>& stop) {
           drop = true;
         }
       }
-      if (drop) {
+      if (drop && c.fd >= 0) {
         ::close(c.fd);
         c.fd = -1;
       }

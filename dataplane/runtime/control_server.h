@@ -22,6 +22,17 @@ class ControlServer {
   explicit ControlServer(Handler handler) : handler_(std::move(handler)) {}
   ~ControlServer();
 
+  // A streaming command (events.subscribe): the server answers {"v":1,"ok":true,"stream":CMD}
+  // and hands the connection to `fn`, which owns the fd from then on (the request/response
+  // loop no longer reads it). `tick` runs on the control thread after every poll round (at
+  // most 100 ms apart), e.g. to move events to stream subscribers.
+  using StreamFn = std::function<void(const nlohmann::json& request, int fd)>;
+  void set_stream(std::string cmd, StreamFn fn) {
+    stream_cmd_ = std::move(cmd);
+    stream_fn_ = std::move(fn);
+  }
+  void set_tick(std::function<void()> fn) { tick_ = std::move(fn); }
+
   // Creates the socket (and its directory); false with a message when it cannot.
   bool listen(const std::string& path, std::string* error);
   // Serves until `stop` is set; polls with a short timeout so shutdown is prompt.
@@ -35,6 +46,9 @@ class ControlServer {
     std::string in;
   };
   Handler handler_;
+  std::string stream_cmd_;
+  StreamFn stream_fn_;
+  std::function<void()> tick_;
   int listen_fd_ = -1;
   std::string path_;
   std::vector<Client> clients_;

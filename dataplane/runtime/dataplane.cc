@@ -9,6 +9,7 @@
 #include <rte_mbuf.h>
 #include <rte_pause.h>
 #include <rte_rcu_qsbr.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -20,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "dataplane/export/event_hub.h"
 #include "dataplane/export/flow_record.h"
 #include "dataplane/packet/tcp_reset.h"
 #include "dataplane/pipeline/pipeline.h"
@@ -574,6 +576,46 @@ class Dataplane {
       workers_.push_back(std::move(w));
       ++wid;
     }
+    // ---- detection events (dataplane/export/event_hub.h): worker rings -> events.subscribe
+    // streams and eve.json; blocklists from detect.blocklist.files, shared read-only.
+    const detect::DetectConfig& dc = cfg_.pipeline.detect;
+    exporter::EventHub::Config hub_cfg;
+    hub_cfg.subscriber_buffer = dc.subscriber_buffer;
+    hub_cfg.eve_path = dc.eve_file;
+    hub_cfg.eve_max_bytes = dc.eve_max_bytes;
+    hub_cfg.eve_keep = dc.eve_keep;
+    exporter::EventContext ectx;
+    ectx.run_id = static_cast<uint32_t>(wall0 ^ (wall0 >> 32) ^ static_cast<uint64_t>(getpid()));
+    exporter::EventHub hub(hub_cfg, ectx);
+    if (!hub.open(&err)) {
+      std::fprintf(stderr, "cg-dataplane: detect.events.eve_file: %s\n", err.c_str());
+      return 1;
+    }
+    std::shared_ptr<detect::Blocklist> blocklist;
+    if (!dc.blocklist_files.empty()) {
+      blocklist = std::make_shared<detect::Blocklist>();
+      detect::BlocklistStats bst;
+      for (const auto& f : dc.blocklist_files)
+        if (!blocklist->add_file(f, &bst, &err)) {
+          std::fprintf(stderr, "cg-dataplane: detect.blocklist.files: %s\n", err.c_str());
+          return 1;
+        }
+      blocklist->finalize();
+      for (const auto& d : bst.diagnostics) std::fprintf(stderr, "cg-dataplane: %s\n", d.c_str());
+    }
+    for (auto& w : workers_) {
+      w->pipe->detector().set_worker(w->id);
+      if (blocklist) w->pipe->set_blocklist(blocklist);
+      hub.add_ring(&w->pipe->detector().events(), w->id);
+    }
+    server.set_stream("events.subscribe",
+                      [&hub](const nlohmann::json&, int fd) { hub.subscribe(fd); });
+    server.set_tick([&hub] {
+      hub.poll(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count()));
+    });
+    // ---- end detection events
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     if (!start_policy()) return 2;
