@@ -2,7 +2,9 @@
 # Detection and export benchmarks (figures, not pass/fail):
 #  1. detector cost per packet: the same packets through the pipeline with and without the
 #     detection stage, same run (cg-bench-detect);
-#  2. IPFIX export rate into a real nfcapd on loopback, with loss checked by counting what
+#  2. event stream throughput: ring -> EventHub -> JSON lines -> a socket subscriber
+#     (cg-bench-events), loss must be 0;
+#  3. IPFIX export rate into a real nfcapd on loopback, with loss checked by counting what
 #     nfdump reads back (cg-ipfix-replay --synthetic).
 # SMOKE=1: tiny sizes, a few seconds.
 set -euo pipefail
@@ -19,6 +21,9 @@ if [ "$SMOKE" = 0 ]; then
     [ -f "$c" ] && "$BUILD/bin/perf/cg-bench-detect" "$c" $ROUNDS
   done
 fi
+
+if [ "$SMOKE" = 1 ]; then EVENTS=20000; else EVENTS=1000000; fi
+"$BUILD/bin/perf/cg-bench-events" $EVENTS
 
 command -v nfcapd >/dev/null || { echo "nfcapd missing (apt-get install nfdump)"; exit 1; }
 DIR=$(mktemp -d /tmp/cg-perf-ipfix.XXXXXX)
