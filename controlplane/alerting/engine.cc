@@ -235,6 +235,20 @@ Engine::Outcome Engine::ingest(const nlohmann::json& event, TimePoint now) {
   return out;
 }
 
+void Engine::restore_dedup(const Alert& a, TimePoint now) {
+  for (const Rule& r : config_->rules) {
+    if (r.name != a.rule) continue;
+    if (now < a.first_seen + r.dedup_window && !dedup_.count(r.name + '\x1f' + a.dedup))
+      remember_dedup(r.name + '\x1f' + a.dedup, a.id, a.first_seen, r.dedup_window, a.silence_id);
+  }
+}
+
+Millis Engine::longest_dedup_window() const {
+  Millis m{0};
+  for (const Rule& r : config_->rules) m = std::max(m, r.dedup_window);
+  return m;
+}
+
 void Engine::add_silence(Silence s) {
   remove_silence(s.id);
   runtime_silences_.push_back(std::move(s));

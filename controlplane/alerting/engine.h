@@ -93,6 +93,11 @@ class Engine {
   // and returned in `expired` so the owner can forget them too.
   std::vector<Silence> silences(TimePoint now, std::vector<std::string>* expired = nullptr);
 
+  // After a restart: an alert from the store whose dedup window is still open at `now`
+  // absorbs repeats again, so a controld restart does not re-raise (and re-send) it.
+  void restore_dedup(const Alert& a, TimePoint now);
+  Millis longest_dedup_window() const;
+
   void set_next_alert_id(uint64_t id) { next_id_ = id; }
   uint64_t next_alert_id() const { return next_id_; }
   const EngineCounters& counters() const { return counters_; }

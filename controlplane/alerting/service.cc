@@ -25,6 +25,14 @@ std::unique_ptr<Service> Service::create(std::shared_ptr<const AlertingConfig> c
   std::unique_ptr<Service> svc(new Service(config, clock, std::move(store), limits));
   svc->engine_.set_next_alert_id(svc->store_->max_alert_id() + 1);
   for (auto& s : svc->store_->silences()) svc->engine_.add_silence(std::move(s));
+  // Dedup state survives a restart: alerts still inside their window absorb repeats (oldest
+  // first, so the newest alert of a key wins).
+  AlertQuery recent;
+  TimePoint t = svc->now();
+  recent.since = t - svc->engine_.longest_dedup_window();
+  recent.limit = static_cast<uint32_t>(limits.max_dedup_entries);
+  auto alerts = svc->store_->alerts(recent);
+  for (auto it = alerts.rbegin(); it != alerts.rend(); ++it) svc->engine_.restore_dedup(*it, t);
   if (!factory) factory = make_channel;
   for (const auto& c : config->channels) svc->channels_[c.name] = factory(c);
   for (const auto& c : config->channels) svc->stats_[c.name];

@@ -40,8 +40,8 @@ nlohmann::json event(uint32_t i) {
   return {{"timestamp", "2026-11-30T00:20:00.000000+0000"},
           {"event_type", "alert"},
           {"event_id", "5f1c2a9b-0-" + std::to_string(i)},
-          {"src_ip", "10." + std::to_string((i >> 16) & 255) + "." + std::to_string((i >> 8) & 255) +
-                         "." + std::to_string(i & 255)},
+          {"src_ip", "10." + std::to_string((i >> 16) & 255) + "." +
+                         std::to_string((i >> 8) & 255) + "." + std::to_string(i & 255)},
           {"dest_ip", "10.20.0.5"},
           {"detector", "port_scan"},
           {"vlan", {120}},
@@ -71,12 +71,13 @@ int main(int argc, char** argv) {
   if (smoke) runs = 1;
   const uint32_t sources = smoke ? 2000 : 50000, per_source = 10;
   const uint32_t alerts = smoke ? 200 : 5000;
-  auto dir = std::filesystem::temp_directory_path() / ("cg-bench-alerting-" +
-                                                       std::to_string(getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("cg-bench-alerting-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::string yaml = "version: 1\ndelivery: {queue: " + (dir / "a.db").string() +
                      ", max_queue: 10000000, batch: 1000}\nchannels: {sink: {type: webhook, "
-                     "url: 'http://127.0.0.1:9/'}}\n" + kRules;
+                     "url: 'http://127.0.0.1:9/'}}\n" +
+                     kRules;
   auto cfg = load_config(yaml, "bench.yaml");
   if (!cfg.ok()) {
     for (auto& e : cfg.errors) std::fprintf(stderr, "%s\n", format_diagnostic(e).c_str());
@@ -126,9 +127,10 @@ int main(int argc, char** argv) {
     s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     dps.push_back(sent / s);
   }
-  std::printf("service: %.0f alerts/s stored+queued (SQLite WAL, synchronous=FULL), %.0f "
-              "deliveries/s through a null channel (median of %d, %u alerts)\n",
-              median(aps), median(dps), runs, alerts);
+  std::printf(
+      "service: %.0f alerts/s stored+queued (SQLite WAL, synchronous=FULL), %.0f "
+      "deliveries/s through a null channel (median of %d, %u alerts)\n",
+      median(aps), median(dps), runs, alerts);
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -140,6 +140,9 @@ TEST_F(ServiceTest, RetriesWithBackoffAndSurvivesRestart) {
   EXPECT_EQ(svc->pending_deliveries(), 0u);
   EXPECT_EQ(log_.sent.size(), 2u);
   EXPECT_EQ(svc->get_alert(id)->rule, "r");
+  // The dedup window (10 min) of alert `id` is still open: the repeat folds into it.
+  EXPECT_TRUE(svc->ingest(ev("10.0.0.1")).empty());
+  EXPECT_EQ(svc->get_alert(id)->events, 2u);
   EXPECT_EQ(svc->ingest(ev("10.0.0.2")).at(0).id, id + 1);
 }
 
