@@ -9,6 +9,7 @@
 #include "dataplane/export/event_json.h"
 #include "dataplane/export/flow_record.h"
 #include "dataplane/pipeline/pipeline.h"
+#include "dataplane/qos/report.h"
 
 namespace cg::replay {
 namespace {
@@ -204,6 +205,12 @@ ReplayResult run(const std::string& pcap_path, const runtime::DataplaneConfig& c
       rules.push_back(row(im->rules[i].name, pipe.enforcer().rule_counters()[i]));
     rules.push_back(row("default", pipe.enforcer().default_counters()));
     j["policy"] = {{"source", im->source_name}, {"generation", im->generation}, {"rules", rules}};
+  }
+  if (nlohmann::json q = qos::report_json(pipe.shaper(), last_ns); !q.is_null()) {
+    // QoS (the policy's bandwidth section): per-class byte totals, classrooms, uplink.
+    for (auto& [k, v] : q["counters"].items()) j["counters"][k] = v;
+    q.erase("counters");
+    j["qos"] = std::move(q);
   }
   if (!read_error.empty()) {
     j["read_error"] = read_error;  // a truncated capture: what was read is still reported

@@ -8,7 +8,7 @@ constexpr std::string_view kCounterNames[kCounterCount] = {
     "packets",         "bytes",          "forwarded",          "ip_packets",
     "non_ip_packets",  "drop_malformed", "drop_non_ip",        "drop_flow_table_full",
     "fragments_matched", "fragments_unmatched", "drop_policy",
-    "drop_blocklist",
+    "drop_blocklist", "drop_qos",
 };
 }  // namespace
 
@@ -50,9 +50,11 @@ Pipeline::Pipeline(const PipelineConfig& cfg)
     : cfg_(cfg),
       classifier_(make_classifier(cfg, ext_)),
       enforcer_attached_(enforcer_.attach(ext_)),
+      shaper_attached_(shaper_.attach(ext_)),
       detect_(cfg.detect, 0),
       table_(cfg.table, &ext_) {
   if (!enforcer_attached_) throw std::runtime_error("flow extension area full (verdict)");
+  if (!shaper_attached_) throw std::runtime_error("flow extension area full (qos)");
   table_.set_end_callback(&Pipeline::on_flow_end, this);
 }
 
@@ -162,6 +164,13 @@ void Pipeline::process(const PacketRef* pkts, uint32_t n, Verdict* verdicts) {
                    parsed[i].l4_proto == packet::ipproto::kTcp &&
                    !(parsed[i].tcp_flags & packet::tcpflag::kRst);
       verdicts[i] = reset ? Verdict::kReset : Verdict::kDrop;
+      continue;
+    }
+    // QoS: the flow's classroom / class, then the hierarchical policer (dataplane/qos).
+    if (e && !shaper_.admit(*e, classifier_.get(), e->dir(src_lo[j]) == 0, pkts[i].wire_len,
+                            now_ns)) {
+      inc(Counter::kDropQos);
+      verdicts[i] = Verdict::kDrop;
       continue;
     }
     if (e == nullptr) {

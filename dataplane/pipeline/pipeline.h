@@ -14,6 +14,7 @@
 #include "dataplane/enforce/enforcer.h"
 #include "dataplane/flow/flow_table.h"
 #include "dataplane/packet/parser.h"
+#include "dataplane/qos/shaper.h"
 
 namespace cg::pipeline {
 
@@ -55,6 +56,7 @@ enum class Counter : uint8_t {
   kFragmentsUnmatched,
   kDropPolicy,
   kDropBlocklist,  // a blocklisted flow (detect.blocklist_action: block)
+  kDropQos,        // over a bandwidth cap / rate (reason: the qos::Shaper's qos_drop_* counters)
   kCount
 };
 inline constexpr size_t kCounterCount = static_cast<size_t>(Counter::kCount);
@@ -100,12 +102,20 @@ class Pipeline {
   const classify::Classifier* classifier() const { return classifier_.get(); }
   // Installs a policy image at a burst boundary (null = no policy: everything passes).
   void set_policy(std::shared_ptr<const api::PolicyImage> image) {
+    shaper_.set_image(image);  // QoS stage (dataplane/qos): the image's `bandwidth` section
     enforcer_.set_image(std::move(image));
   }
+  // QoS: live install of a plan prepared with qos::prepare() (caller frees the old one after
+  // this worker's quiescent state), and the stage's state for stats and --replay.
+  void install_qos(qos::Plan* plan) noexcept { shaper_.install(plan); }
+  const qos::Shaper& shaper() const { return shaper_; }
   // Live swap (no allocation): installs a binding the control thread prepared; see
   // enforce::Enforcer::install for the lifetime rule.
   void install_policy(enforce::PolicyBinding* b) noexcept { enforcer_.install(b); }
-  void set_policy_clock_offset_ns(int64_t off) noexcept { enforcer_.set_clock_offset_ns(off); }
+  void set_policy_clock_offset_ns(int64_t off) noexcept {
+    enforcer_.set_clock_offset_ns(off);
+    shaper_.set_clock_offset_ns(off);
+  }
   const enforce::Enforcer& enforcer() const { return enforcer_; }
 
   // Judges n <= kMaxBurst packets; verdicts[i] says whether packet i leaves by the other port.
@@ -135,6 +145,8 @@ class Pipeline {
   std::unique_ptr<classify::Classifier> classifier_;
   enforce::Enforcer enforcer_;
   bool enforcer_attached_;
+  qos::Shaper shaper_;
+  bool shaper_attached_;
   flow::FlowTable table_;
   flow::FlowTable::EndFn end_fn_ = nullptr;
   void* end_ctx_ = nullptr;

@@ -22,23 +22,26 @@ inline bool green(const Node& n, int64_t len) {
   return n.assured.rate != 0 && n.assured.tokens >= len;
 }
 
-inline void charge(Node& n, int64_t len, uint32_t bytes, uint64_t now_ns) {
+inline void charge(Node& n, int64_t len) {
   if (n.ceil.rate) n.ceil.tokens = std::max(n.ceil.tokens - len, -n.ceil.depth);
   if (n.assured.rate) n.assured.tokens = std::max<int64_t>(n.assured.tokens - len, 0);
-  n.stats.packets += 1;
-  n.stats.bytes += bytes;
-  const uint64_t w = now_ns - n.window_start_ns;
-  if (now_ns >= n.window_start_ns && w >= Policer::kRateWindowNs) {
-    n.stats.rate_bps = n.window_bytes * 8'000'000'000ull / w;
-    n.window_start_ns = now_ns;
-    n.window_bytes = 0;
-  }
-  n.window_bytes += bytes;
 }
 
-inline void count_drop(Node& n, uint32_t bytes) {
-  n.stats.drop_packets += 1;
-  n.stats.drop_bytes += bytes;
+inline void count_pass(NodeCounters& k, uint32_t bytes, uint64_t now_ns) {
+  k.stats.packets += 1;
+  k.stats.bytes += bytes;
+  const uint64_t w = now_ns - k.window_start_ns;
+  if (now_ns >= k.window_start_ns && w >= Policer::kRateWindowNs) {
+    k.stats.rate_bps = k.window_bytes * 8'000'000'000ull / w;
+    k.window_start_ns = now_ns;
+    k.window_bytes = 0;
+  }
+  k.window_bytes += bytes;
+}
+
+inline void count_drop(NodeCounters& k, uint32_t bytes) {
+  k.stats.drop_packets += 1;
+  k.stats.drop_bytes += bytes;
 }
 }  // namespace
 
@@ -56,14 +59,11 @@ void init_bucket(Bucket* b, uint64_t bps, uint32_t burst_ms, uint32_t min_depth_
   const uint64_t depth_bytes = std::max<uint64_t>(bps / 8 * burst_ms / 1000, min_depth_bytes);
   b->depth = bytes_fixed(depth_bytes);
   b->tokens = b->depth;  // a new tree starts with full buckets
-  const unsigned __int128 span = static_cast<unsigned __int128>(2 * b->depth)
-                                 << (kRateShift - kTokenShift);
-  b->fill_ns = static_cast<uint64_t>(span / b->rate) + 1;
 }
 
 void refill(Bucket* b, uint64_t elapsed_ns) {
   if (b->rate == 0) return;
-  if (elapsed_ns >= b->fill_ns) {
+  if (elapsed_ns >= kFullAfterNs) {
     b->tokens = b->depth;
     return;
   }
@@ -75,15 +75,15 @@ void refill(Bucket* b, uint64_t elapsed_ns) {
 Policer::Policer(const api::QosImage& image) : image_(image) {
   rooms_ = static_cast<uint32_t>(std::max<size_t>(image.classrooms.size(), 1));
   classes_ = static_cast<uint32_t>(image.class_count());
-  per_dir_ = 1 + rooms_ + static_cast<size_t>(rooms_) * classes_;
-  nodes_.assign(2 * per_dir_, Node{});
+  nodes_.assign(2 * (1 + static_cast<size_t>(rooms_)), Node{});
+  leaves_.assign(2 * static_cast<size_t>(rooms_) * classes_, Leaf{});
   const bool any_priority = std::any_of(image.classes.begin(), image.classes.end(),
                                         [](const api::QosClass& c) { return c.priority; });
   const uint32_t burst = image.burst_ms;
   for (int d = 0; d < 2; ++d) {
     const Dir dir = static_cast<Dir>(d);
     const uint64_t uplink = image.uplink_bps[d];
-    Node& t = root(dir);
+    Node& t = nodes_[root(dir)];
     init_bucket(&t.ceil, uplink, burst, kMinDepthBytes);
     if (any_priority) t.headroom = t.ceil.depth / 8;
     for (uint32_t r = 0; r < rooms_; ++r) {
@@ -93,17 +93,17 @@ Policer::Policer(const api::QosImage& image) : image_(image) {
         rate = std::min(image.zones[qz].rate_bps, uplink);
         guaranteed = image.zones[qz].guaranteed_bps;
       }
-      Node& m = room_node(dir, r);
+      Node& m = nodes_[room_node(dir, r)];
       init_bucket(&m.ceil, rate, burst, kMinDepthBytes);
       init_bucket(&m.assured, guaranteed, burst, kMinDepthBytes);
       if (any_priority) m.headroom = m.ceil.depth / 8;
       for (uint32_t c = 0; c < classes_; ++c) {
-        Node& l = leaf(dir, r, c);
+        Node& l = leaves_[leaf(dir, r, c)].node;
         if (c < image.classes.size()) {
           const api::QosClass& k = image.classes[c];
           init_bucket(&l.ceil, k.cap_bps ? std::min(k.cap_bps, rate) : 0, burst, kMinDepthBytes);
           init_bucket(&l.assured, k.guaranteed_bps, burst, kMinDepthBytes);
-          l.priority = k.priority;
+          priority_[c] = k.priority;
         }
       }
     }
@@ -114,9 +114,11 @@ bool Policer::admit(Dir dir, uint32_t room, uint32_t cls, uint32_t bytes, uint64
                     DropReason* why) {
   const uint32_t r = room < rooms_ ? room : rooms_ - 1;
   const uint32_t c = cls < classes_ ? cls : classes_ - 1;
-  Node& l = leaf(dir, r, c);
-  Node& m = room_node(dir, r);
-  Node& t = root(dir);
+  Leaf& leaf_slot = leaves_[leaf(dir, r, c)];
+  Node& l = leaf_slot.node;
+  Node& m = nodes_[room_node(dir, r)];
+  Node& t = nodes_[root(dir)];
+  const bool prio = priority_[c];
   advance(l, now_ns);
   advance(m, now_ns);
   advance(t, now_ns);
@@ -127,12 +129,12 @@ bool Policer::admit(Dir dir, uint32_t room, uint32_t cls, uint32_t bytes, uint64
     pass = false;  // the class's cap: never exceeded
   } else if (green(l, len)) {
     pass = true;  // within the class's guarantee: parents go into debt if they must
-  } else if (m.ceil.tokens < len + (l.priority ? 0 : m.headroom)) {
+  } else if (m.ceil.tokens < len + (prio ? 0 : m.headroom)) {
     pass = false;
     reason = DropReason::kClassroomRate;
   } else if (green(m, len)) {
     pass = true;  // within the classroom's guarantee under the uplink
-  } else if (t.ceil.tokens < len + (l.priority ? 0 : t.headroom)) {
+  } else if (t.ceil.tokens < len + (prio ? 0 : t.headroom)) {
     pass = false;
     reason = DropReason::kUplinkRate;
   } else {
@@ -140,39 +142,53 @@ bool Policer::admit(Dir dir, uint32_t room, uint32_t cls, uint32_t bytes, uint64
   }
   if (!pass) {
     drops_[static_cast<size_t>(reason)] += 1;
-    count_drop(l, bytes);
-    count_drop(m, bytes);
-    count_drop(t, bytes);
+    count_drop(leaf_slot.counters, bytes);
     if (why) *why = reason;
     return false;
   }
-  charge(l, len, bytes, now_ns);
-  charge(m, len, bytes, now_ns);
-  charge(t, len, bytes, now_ns);
+  charge(l, len);
+  charge(m, len);
+  charge(t, len);
+  count_pass(leaf_slot.counters, bytes, now_ns);
   passed_packets_ += 1;
   passed_bytes_ += bytes;
   return true;
 }
 
-NodeStats Policer::snapshot(const Node& n, uint64_t now_ns) {
-  NodeStats s = n.stats;
-  if (now_ns > n.window_start_ns + 2 * kRateWindowNs) s.rate_bps = 0;
+NodeStats Policer::snapshot(size_t i, uint64_t now_ns) const {
+  const NodeCounters& k = leaves_[i].counters;
+  NodeStats s = k.stats;
+  if (now_ns > k.window_start_ns + 2 * kRateWindowNs) s.rate_bps = 0;
   return s;
 }
 
+namespace {
+void accumulate(NodeStats& sum, const NodeStats& s) {
+  sum.packets += s.packets;
+  sum.bytes += s.bytes;
+  sum.drop_packets += s.drop_packets;
+  sum.drop_bytes += s.drop_bytes;
+  sum.rate_bps += s.rate_bps;
+}
+}  // namespace
+
 NodeStats Policer::uplink_stats(Dir dir, uint64_t now_ns) const {
-  return snapshot(nodes_[static_cast<size_t>(dir) * per_dir_], now_ns);
+  NodeStats sum;
+  for (uint32_t r = 0; r < rooms_; ++r)
+    for (uint32_t c = 0; c < classes_; ++c) accumulate(sum, snapshot(leaf(dir, r, c), now_ns));
+  return sum;
 }
 
 NodeStats Policer::classroom_stats(Dir dir, uint32_t room, uint64_t now_ns) const {
-  if (room >= rooms_) return {};
-  return snapshot(nodes_[static_cast<size_t>(dir) * per_dir_ + 1 + room], now_ns);
+  NodeStats sum;
+  if (room >= rooms_) return sum;
+  for (uint32_t c = 0; c < classes_; ++c) accumulate(sum, snapshot(leaf(dir, room, c), now_ns));
+  return sum;
 }
 
 NodeStats Policer::class_stats(Dir dir, uint32_t room, uint32_t cls, uint64_t now_ns) const {
   if (room >= rooms_ || cls >= classes_) return {};
-  return snapshot(
-      nodes_[static_cast<size_t>(dir) * per_dir_ + 1 + rooms_ + room * classes_ + cls], now_ns);
+  return snapshot(leaf(dir, room, cls), now_ns);
 }
 
 }  // namespace cg::qos

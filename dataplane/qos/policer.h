@@ -30,10 +30,12 @@ inline constexpr int kTokenShift = 16;
 inline constexpr int kRateShift = 32;
 struct Bucket {
   int64_t tokens = 0;
-  uint64_t rate = 0;      // 0 = bucket unused
-  int64_t depth = 0;      // tokens
-  uint64_t fill_ns = 0;   // time to refill from -depth to depth (elapsed beyond: full)
+  uint64_t rate = 0;  // 0 = bucket unused
+  int64_t depth = 0;  // tokens
 };
+// Idle longer than this refills any bucket completely (the slowest, 8 kbit/s with the minimum
+// depth, needs 6 s from -depth); it also bounds the 128-bit refill product.
+inline constexpr uint64_t kFullAfterNs = uint64_t{1} << 34;
 
 struct NodeStats {
   uint64_t packets = 0;
@@ -43,17 +45,27 @@ struct NodeStats {
   uint64_t rate_bps = 0;      // passed bits per second over the last completed window
 };
 
-// A node of the tree: ceiling (rate or cap) and optional guarantee, refilled lazily.
+// A node of the tree: ceiling (rate or cap) and optional guarantee, refilled lazily. One cache
+// line. Only class nodes (leaves) carry statistics, in the line next to the node; classroom and
+// uplink figures are sums over their leaves (computed when read), so a packet touches four
+// lines: its leaf pair plus the classroom and uplink nodes, which stay hot.
 struct alignas(64) Node {
   Bucket ceil;
   Bucket assured;  // rate 0 = no guarantee
   uint64_t last_ns = 0;
-  int64_t headroom = 0;  // fixed point bytes non-priority children must leave in `ceil`
-  bool priority = false;  // (class nodes) borrows before non-priority siblings
-  // statistics (same cache lines: the worker writes both anyway)
+  int64_t headroom = 0;  // tokens non-priority classes must leave in `ceil` when borrowing
+};
+static_assert(sizeof(Node) == 64);
+
+struct alignas(64) NodeCounters {
   NodeStats stats;
   uint64_t window_start_ns = 0;
   uint64_t window_bytes = 0;
+};
+
+struct Leaf {
+  Node node;
+  NodeCounters counters;
 };
 
 class Policer {
@@ -73,8 +85,9 @@ class Policer {
   uint32_t classes() const { return classes_; }
   const api::QosImage& image() const { return image_; }
 
-  // Statistics (read on the worker thread or after it stopped). rate_bps is 0 for a node that
-  // passed nothing for two windows before `now_ns`.
+  // Statistics (read on the worker thread or after it stopped). rate_bps is 0 for a class that
+  // passed nothing for two windows before `now_ns`. Classroom and uplink statistics are the sums
+  // of their classes' (O(classes) and O(classrooms x classes): control thread, not per packet).
   NodeStats uplink_stats(Dir dir, uint64_t now_ns) const;
   NodeStats classroom_stats(Dir dir, uint32_t room, uint64_t now_ns) const;
   NodeStats class_stats(Dir dir, uint32_t room, uint32_t cls, uint64_t now_ns) const;
@@ -83,18 +96,19 @@ class Policer {
   uint64_t passed_bytes() const { return passed_bytes_; }
 
  private:
-  Node& root(Dir d) { return nodes_[static_cast<size_t>(d) * per_dir_]; }
-  Node& room_node(Dir d, uint32_t r) { return nodes_[static_cast<size_t>(d) * per_dir_ + 1 + r]; }
-  Node& leaf(Dir d, uint32_t r, uint32_t c) {
-    return nodes_[static_cast<size_t>(d) * per_dir_ + 1 + rooms_ + r * classes_ + c];
+  size_t root(Dir d) const { return static_cast<size_t>(d) * (1 + rooms_); }
+  size_t room_node(Dir d, uint32_t r) const { return root(d) + 1 + r; }
+  size_t leaf(Dir d, uint32_t r, uint32_t c) const {
+    return (static_cast<size_t>(d) * rooms_ + r) * classes_ + c;
   }
-  static NodeStats snapshot(const Node& n, uint64_t now_ns);
+  NodeStats snapshot(size_t leaf_index, uint64_t now_ns) const;
 
   api::QosImage image_;
   uint32_t rooms_ = 0;
   uint32_t classes_ = 0;
-  size_t per_dir_ = 0;
-  std::vector<Node> nodes_;
+  std::vector<Node> nodes_;   // per direction: uplink, then classrooms
+  std::vector<Leaf> leaves_;  // per direction and classroom: its classes
+  std::array<bool, api::kMaxQosClasses + 1> priority_{};  // per class
   std::array<uint64_t, kDropReasonCount> drops_{};
   uint64_t passed_packets_ = 0;
   uint64_t passed_bytes_ = 0;

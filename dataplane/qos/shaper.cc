@@ -117,7 +117,7 @@ uint32_t Shaper::classroom_of(const std::array<uint8_t, 16>& addr, uint16_t vlan
 }
 
 void Shaper::refresh_schedules(uint64_t now_ns) {
-  const auto utc = static_cast<int64_t>(now_ns / 1'000'000'000ull);
+  const auto utc = (static_cast<int64_t>(now_ns) + clock_offset_ns_) / 1'000'000'000;
   if (utc / 60 == schedule_minute_) return;
   schedule_minute_ = utc / 60;
   const uint64_t mask = api::active_schedule_mask(*plan_->image, utc);
@@ -202,7 +202,8 @@ bool Shaper::police(const flow::FlowEntry& e, bool from_initiator, uint32_t byte
 bool Shaper::admit(flow::FlowEntry& e, const classify::Classifier* c, bool from_initiator,
                    uint32_t bytes, uint64_t now_ns) {
   if (!enabled()) return true;
-  if (stale(e) || schedule_minute_ != static_cast<int64_t>(now_ns / 60'000'000'000ull)) {
+  const int64_t minute = (static_cast<int64_t>(now_ns) + clock_offset_ns_) / 60'000'000'000;
+  if (stale(e) || schedule_minute_ != minute) {
     AppFacts f;
     char host[80];
     if (c) {

@@ -83,6 +83,11 @@ class Shaper {
   // caller, who frees the previous one once this worker passed a quiescent state.
   void install(Plan* plan) noexcept;
   bool enabled() const { return plan_ && plan_->policer; }
+  // Schedules are evaluated at packet time + offset (tests of timetables on live traffic).
+  void set_clock_offset_ns(int64_t off) noexcept {
+    clock_offset_ns_ = off;
+    schedule_minute_ = -1;
+  }
 
   // One packet of `e`: `from_initiator` is the packet's flow direction. True = pass.
   bool admit(flow::FlowEntry& e, const classify::Classifier* c, bool from_initiator,
@@ -123,6 +128,7 @@ class Shaper {
   uint32_t epoch_ = 1;
   uint64_t schedule_mask_ = 0;
   int64_t schedule_minute_ = -1;
+  int64_t clock_offset_ns_ = 0;
   std::array<uint64_t, kCounterCount> counters_{};
 };
 

@@ -214,13 +214,13 @@ std::string image_summary_json(const api::PolicyImage& im) {
     bw["classrooms"] = q.classrooms.size();  // incl. the unzoned one
     ojson classes = ojson::array();
     for (const auto& c : q.classes) {
-      ojson zones = ojson::array();
-      for (uint16_t z : c.zones) zones.push_back(im.zones[q.zones[z].zone].name);
+      ojson class_zones = ojson::array();
+      for (uint16_t z : c.zones) class_zones.push_back(im.zones[q.zones[z].zone].name);
       classes.push_back(
           {{"name", c.name},
            {"line", c.line},
            {"apps", names_of(c.apps, im.apps)},
-           {"zones", zones},
+           {"zones", class_zones},
            {"schedule",
             c.schedule == api::kNoSchedule ? ojson() : ojson(im.schedules[c.schedule].name)},
            {"priority", c.priority},

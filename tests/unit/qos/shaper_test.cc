@@ -112,6 +112,10 @@ TEST_F(Fixture, ClassFollowsAppAndSchedule) {
   // After class hours the video class is off: the flow moves to default.
   EXPECT_EQ(shaper.assign(e, app_of(youtube), kAfterClass).cls(), 2u);
   EXPECT_EQ(shaper.counter(Counter::kFlowsReassigned), 1u);
+  // An injected clock offset (live timetable tests) puts the same packet time back in class.
+  shaper.set_clock_offset_ns(-8 * 3600 * static_cast<int64_t>(kSec));
+  EXPECT_EQ(shaper.assign(e, app_of(youtube), kAfterClass).cls(), 1u);
+  shaper.set_clock_offset_ns(0);
   // Hostname classes.
   flow::FlowEntry t = make_flow(v4(10, 1, 0, 6), 102);
   EXPECT_EQ(shaper.assign(t, app_of(7, "basic.smartedu.cn"), kInClass).cls(), 0u);

@@ -1,0 +1,18 @@
+// JSON view of a worker's QoS state, for the --replay report and the dataplane socket (control
+// thread). Per class (summed over classrooms), per classroom that saw traffic, the uplink, and
+// the counters; `up` = from the school's inside endpoint. Reads plain counters the worker
+// writes: exact after the worker stopped (replay), a relaxed snapshot live.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "dataplane/qos/shaper.h"
+
+namespace cg::qos {
+
+// {"classes": [{name, bytes_up, bytes_down, packets, dropped_packets, dropped_bytes,
+//   rate_bps_up, rate_bps_down}], "classrooms": [...same, only with traffic], "uplink": {...},
+//   "counters": {qos_*}} — null when the shaper has no bandwidth plan.
+nlohmann::json report_json(const Shaper& shaper, uint64_t now_ns);
+
+}  // namespace cg::qos
