@@ -320,7 +320,7 @@ nlohmann::json silence_to_json(const Silence& s) {
 
 namespace {
 
-enum class Kind { kString, kInt, kBool, kDuration, kNumber, kList, kMap, kAny };
+enum class Kind { kString, kInt, kBool, kDuration, kNumber, kList, kMap };
 
 struct KeyDecl {
   const char* key;
@@ -497,8 +497,6 @@ class Loader {
 
   bool kind_ok(const YAML::Node& v, Kind kind, const std::string& path) {
     switch (kind) {
-      case Kind::kAny:
-        return true;
       case Kind::kMap:
         if (v.IsMap()) return true;
         error(v, path, "expected a mapping");
