@@ -228,6 +228,20 @@ nlohmann::json CommitService::status_json() {
   return j;
 }
 
+std::shared_ptr<const api::PolicyImage> CommitService::current_image() {
+  std::lock_guard lock(mu_);
+  const int64_t cur = current_revision();
+  if (cur == image_revision_) return image_;
+  store::Revision rev;
+  if (cur == 0 || !store_.get_revision(cur, &rev)) return nullptr;
+  policy::CompileOptions opt;
+  opt.zoneinfo_dir = cfg_.zoneinfo;
+  auto r = policy::compile_policy(rev.source, rev.origin, opt);
+  image_revision_ = cur;
+  image_ = r.image;
+  return image_;
+}
+
 CommitService::Counters CommitService::counters() {
   std::lock_guard lock(mu_);
   return counters_;

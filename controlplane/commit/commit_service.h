@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -17,6 +18,7 @@
 #include "controlplane/common/util.h"
 #include "controlplane/dpclient/dataplane_client.h"
 #include "controlplane/store/store.h"
+#include "dataplane/api/policy_image.h"
 
 namespace cg::commit {
 
@@ -69,6 +71,8 @@ class CommitService {
   void tick();
   // Current revision, pending confirm and the dataplane's view, for GET /policy.
   nlohmann::json status_json();
+  // The compiled image of the current revision (compiled once per revision; null if none).
+  std::shared_ptr<const api::PolicyImage> current_image();
 
   struct Counters {
     uint64_t applies = 0, apply_failures = 0, invalid = 0, confirms = 0, reverts = 0,
@@ -90,6 +94,8 @@ class CommitService {
   CommitConfig cfg_;
   std::mutex mu_;
   Counters counters_;
+  int64_t image_revision_ = 0;
+  std::shared_ptr<const api::PolicyImage> image_;
 };
 
 // Unified diff of two texts (line based, LCS); "" when equal.

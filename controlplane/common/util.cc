@@ -75,7 +75,7 @@ bool digits(std::string_view s, size_t pos, size_t n, int* out) {
 }
 }  // namespace
 
-// Accepts YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM); 't' and ' ' also separate date/time.
+// Accepts YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM|+HHMM|-HHMM); 't' and ' ' also separate date/time.
 bool parse_rfc3339(std::string_view s, int64_t* us) {
   int y, mo, d, h, mi, se;
   if (!digits(s, 0, 4, &y) || s.size() < 19 || s[4] != '-' || !digits(s, 5, 2, &mo) ||
@@ -101,12 +101,14 @@ bool parse_rfc3339(std::string_view s, int64_t* us) {
   if (p < s.size() && (s[p] == 'Z' || s[p] == 'z')) {
     ++p;
   } else if (p < s.size() && (s[p] == '+' || s[p] == '-')) {
+    // +HH:MM (RFC 3339) or +HHMM (what Suricata's EVE and the dataplane write).
     int oh, om;
-    if (!digits(s, p + 1, 2, &oh) || p + 3 >= s.size() || s[p + 3] != ':' ||
-        !digits(s, p + 4, 2, &om) || oh > 23 || om > 59)
+    bool colon = p + 3 < s.size() && s[p + 3] == ':';
+    if (!digits(s, p + 1, 2, &oh) || !digits(s, p + (colon ? 4 : 3), 2, &om) || oh > 23 ||
+        om > 59)
       return false;
     offset = (oh * 60 + om) * 60 * (s[p] == '-' ? -1 : 1);
-    p += 6;
+    p += colon ? 6 : 5;
   } else {
     return false;
   }

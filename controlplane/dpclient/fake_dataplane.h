@@ -22,7 +22,6 @@ class FakeDataplane final : public DataplaneClient {
                         Prepared* out) override {
     std::lock_guard lock(mu_);
     if (down_) return cp::unavailable("fake dataplane down");
-    ++prepares_;
     if (reject_next_) {
       reject_next_ = false;
       out->diagnostics = {origin + ":1:1: error: rejected by the fake"};
@@ -89,7 +88,7 @@ class FakeDataplane final : public DataplaneClient {
   bool down_ = false, reject_next_ = false;
   uint64_t generation_ = 0, prepared_gen_ = 0;
   std::string sha_, source_, origin_, prepared_src_, prepared_origin_;
-  int prepares_ = 0, applies_ = 0;
+  int applies_ = 0;
 };
 
 }  // namespace cg::dpclient

@@ -23,6 +23,7 @@
 #include "controlplane/commit/commit_service.h"
 #include "controlplane/config/config.h"
 #include "controlplane/dpclient/dataplane_client.h"
+#include "controlplane/events/ingest.h"
 #include "controlplane/store/store.h"
 
 namespace {
@@ -102,7 +103,16 @@ int main(int argc, char** argv) {
                                          static_cast<int>(cfg.dataplane_timeout_ms));
   cg::commit::CommitService commit(*store, audit, dp, clock,
                                    {cfg.keep_revisions, cfg.max_confirm_s, cfg.zoneinfo});
-  cg::api::Api api({*store, audit, auth, commit, dp, clock, {}});
+  std::unique_ptr<cg::events::EventIngest> ingest;
+  if (cfg.events_subscribe)
+    ingest = std::make_unique<cg::events::EventIngest>(
+        *store,
+        cg::events::IngestConfig{cfg.dataplane_socket, cfg.events_batch,
+                                 static_cast<int>(cfg.events_flush_ms)},
+        cfg.school_id, [&commit] { return commit.current_image(); });
+  cg::api::Api api({*store, audit, auth, commit, dp, clock, [&ingest] {
+                      return ingest ? ingest->metrics_text() : std::string();
+                    }});
 
   std::string err;
   if (!cg::api::ensure_certificate(cfg.cert_path(), cfg.key_path(), &err)) {
@@ -151,6 +161,7 @@ int main(int argc, char** argv) {
     }
   });
   std::thread http([&] { server.run(); });
+  if (ingest) ingest->start();
   std::fprintf(stderr, "cg-controld: listening on https://%s:%d (store %s, dataplane %s)\n",
                cfg.api_listen.c_str(), port, store->backend().c_str(),
                cfg.dataplane_socket.c_str());
@@ -165,6 +176,7 @@ int main(int argc, char** argv) {
   cv.notify_all();
   server.stop();
   http.join();
+  if (ingest) ingest->stop();  // commits what it holds
   reconcile.join();
   audit.append("controld", "controld.stop", "controld", {{"signal", sig}});
   return 0;

@@ -54,6 +54,15 @@ def wait_for(pred, what, timeout=60.0):
     fail("timed out waiting for " + what)
 
 
+def restart_dp():
+    if "dp" in procs:
+        procs["dp"].kill()
+        procs["dp"].wait()
+        start_fake_dp()
+    else:
+        check(subprocess.run(["bash", os.environ["DP_RESTART"]]).returncode == 0, "dataplane restart")
+
+
 def start_fake_dp():
     if os.environ.get("DP_SOCKET"):
         return
@@ -156,6 +165,8 @@ def main():
                            input=PASSWORDS[short] + "\n", capture_output=True, text=True)
         check(p.returncode == 0, "add-user: " + p.stderr)
     start_fake_dp()
+    if os.environ.get("PING_CMD"):
+        procs["ping"] = subprocess.Popen(os.environ["PING_CMD"].split(), stdout=subprocess.PIPE, text=True)
     base = start_controld()
     cert = os.path.join(STATE, "tls", "cert.pem")
     check(os.path.exists(cert), "self-signed certificate generated on first start")
@@ -211,11 +222,19 @@ def main():
     shown = cgctl("policy", "show", str(r["revision"]), "--server", base, json_out=False)
     check(shown == policy_v1, "rollback reproduces the text byte for byte")
 
+    # No packet lost across the applies, the kill -9 and the revert (real dataplane only).
+    if "ping" in procs:
+        procs["ping"].send_signal(signal.SIGINT)
+        out, _ = procs["ping"].communicate(timeout=30)
+        import re
+        m = re.search(r"(\d+) packets transmitted, (\d+) received", out)
+        check(m is not None, "ping summary: " + out[-300:])
+        sent, got = int(m.group(1)), int(m.group(2))
+        print("ping across the dataplane during the commits: %d sent, %d received" % (sent, got))
+        check(sent > 100 and sent == got, "ping lost packets across apply/revert: %d/%d" % (got, sent))
     # Dataplane restart (generation 0): controld re-pushes the current revision.
-    if "dp" in procs:
-        procs["dp"].kill()
-        procs["dp"].wait()
-        start_fake_dp()
+    if "dp" in procs or os.environ.get("DP_RESTART"):
+        restart_dp()
         wait_for(lambda: dp_status().get("sha256") == sha(policy_v1), "re-push after dataplane restart")
 
     # --- lockout over HTTPS ------------------------------------------------------------------
@@ -288,7 +307,7 @@ def main():
     recs = cgctl("audit", "list", "--limit", "1000")["records"]
     actions = {r["action"] for r in recs}
     for a in ("login", "login_failed", "policy.apply", "policy.revert", "policy.confirm",
-              "policy.rollback", "user.put") + (("policy.repush",) if "dp" in procs else ()):
+              "policy.rollback", "user.put", "policy.repush"):
         check(a in actions, "audit has %s" % a)
     db = sqlite3.connect(os.path.join(STATE, "controld.db"))
     db.executescript("DROP TRIGGER audit_no_update; UPDATE audit SET username='mallory' WHERE seq=3;")

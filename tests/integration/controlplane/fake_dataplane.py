@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A stand-in for cg-dataplane's control socket (protocol v1: policy.prepare / policy.apply /
-policy.status / stats / health), used by controld_test.py only when the real dataplane's live
-policy load is not built. It does not compile anything: prepare accepts any text that does not
+policy.status / stats / health / events.subscribe), used by controld_test.py when no real
+dataplane socket is given, and by ingest_kill_test.py (the real dataplane's event stream belongs
+to the detection work). It does not compile anything: prepare accepts any text that does not
 contain the marker REJECT-ME. Usage: fake_dataplane.py SOCKET"""
 import hashlib
 import json
@@ -9,6 +10,7 @@ import os
 import socket
 import sys
 import threading
+import time
 from datetime import datetime, timezone
 
 state = {"generation": 0, "sha256": "", "origin": "", "loaded_at": "", "prepared": None}
@@ -43,6 +45,36 @@ def handle(req):
     return {"v": 1, "ok": False, "error": "unknown command"}
 
 
+EVENTS = int(os.environ.get("FAKE_EVENTS", "0"))
+next_event = [0]
+
+
+def stream_events(conn):
+    """events.subscribe: sequential EVE-style alerts; a new subscriber continues where the last
+    one stopped (what the dataplane's bounded buffer does while controld is away)."""
+    conn.sendall(b'{"v":1,"ok":true}\n')
+    while next_event[0] < EVENTS:
+        chunk = []
+        for _ in range(100):
+            i = next_event[0]
+            if i >= EVENTS:
+                break
+            chunk.append(json.dumps({
+                "timestamp": "2026-11-29T23:54:56.%06d+0000" % (i % 1000000),
+                "event_type": "alert", "event_id": "0badcafe-0-%d" % i, "schema_version": 1,
+                "flow_id": i, "community_id": "1:LQU9qZlK+B5F3KDmev6m5PMibrg=",
+                "src_ip": "10.30.0.%d" % (i % 200), "src_port": 40000 + i % 20000,
+                "dest_ip": "203.0.113.9", "dest_port": 443, "proto": "TCP",
+                "detector": "port_scan", "alert": {"signature": "port scan", "severity": 2}}))
+            next_event[0] += 1
+        try:
+            conn.sendall(("\n".join(chunk) + "\n").encode())
+        except OSError:
+            return
+        time.sleep(0.01)
+    threading.Event().wait()
+
+
 def serve(conn):
     buf = b""
     with conn:
@@ -54,7 +86,10 @@ def serve(conn):
             while b"\n" in buf:
                 line, buf = buf.split(b"\n", 1)
                 try:
-                    resp = handle(json.loads(line))
+                    req = json.loads(line)
+                    if req.get("cmd") == "events.subscribe":
+                        return stream_events(conn)
+                    resp = handle(req)
                 except ValueError:
                     resp = {"v": 1, "ok": False, "error": "bad json"}
                 conn.sendall(json.dumps(resp).encode() + b"\n")
