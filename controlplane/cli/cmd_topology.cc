@@ -76,8 +76,8 @@ struct TrapArgs {
   std::vector<std::string> communities;
   SnmpArgs v3;  // user / protocols / passwords only
   std::string engine_id;
-  int count = 0;         // exit after this many events (0 = until SIGINT)
-  double duration = 0;   // exit after this many seconds (0 = no limit)
+  int count = 0;        // exit after this many events (0 = until SIGINT)
+  double duration = 0;  // exit after this many seconds (0 = no limit)
 };
 
 // Secrets may come from the environment so they stay out of `ps` and shell history.
@@ -161,13 +161,14 @@ snmp::SessionFactory make_factory(const snmp::SessionConfig& base) {
   };
 }
 
-int64_t wall_now() { return static_cast<int64_t>(std::time(nullptr)); }
+int64_t wall_now() {
+  return static_cast<int64_t>(std::time(nullptr));
+}
 
 int run_probe(const ProbeArgs& a, const GlobalOptions& global) {
   snmp::SessionConfig cfg;
   if (!snmp::parse_address(a.address, &cfg.host, &cfg.port)) {
-    return fail("probe", "bad address '" + a.address + "' (want HOST, HOST:PORT or [V6]:PORT)",
-                2);
+    return fail("probe", "bad address '" + a.address + "' (want HOST, HOST:PORT or [V6]:PORT)", 2);
   }
   int code = 0;
   if (std::string err = make_config(a.snmp, &cfg, &code); !err.empty())
@@ -217,15 +218,17 @@ int run_discover(const DiscoverArgs& a, const GlobalOptions& global) {
   int64_t now = wall_now();
   snmp::Topology t = snmp::build_topology(crawl, now);
   const auto& c = crawl.counters;
-  for (const auto& [name, v] :
-       {std::pair{"crawl.probed", c.probed}, {"crawl.failed", c.failed},
-        {"crawl.duplicates", c.duplicates}, {"crawl.waves", c.waves},
-        {"crawl.neighbors_seen", c.neighbors_seen},
-        {"crawl.skipped_no_address", c.skipped_no_address},
-        {"crawl.skipped_outside_subnets", c.skipped_outside_subnets},
-        {"crawl.skipped_known", c.skipped_known},
-        {"crawl.skipped_max_devices", c.skipped_max_devices}, {"crawl.requests", c.requests},
-        {"crawl.timeouts", c.timeouts}})
+  for (const auto& [name, v] : {std::pair{"crawl.probed", c.probed},
+                                {"crawl.failed", c.failed},
+                                {"crawl.duplicates", c.duplicates},
+                                {"crawl.waves", c.waves},
+                                {"crawl.neighbors_seen", c.neighbors_seen},
+                                {"crawl.skipped_no_address", c.skipped_no_address},
+                                {"crawl.skipped_outside_subnets", c.skipped_outside_subnets},
+                                {"crawl.skipped_known", c.skipped_known},
+                                {"crawl.skipped_max_devices", c.skipped_max_devices},
+                                {"crawl.requests", c.requests},
+                                {"crawl.timeouts", c.timeouts}})
     t.counters[name] = v;
   if (!a.save.empty()) {
     auto before = snmp::load_topology_file(a.save);
@@ -238,8 +241,7 @@ int run_discover(const DiscoverArgs& a, const GlobalOptions& global) {
   } else {
     std::cout << snmp::to_text(t);
     std::cout << "\ncrawl: " << c.probed << " probed, " << c.failed << " failed, " << c.duplicates
-              << " duplicate addresses, " << c.waves << " waves, " << c.requests
-              << " requests\n";
+              << " duplicate addresses, " << c.waves << " waves, " << c.requests << " requests\n";
     if (!crawl.outside_subnets.empty()) {
       std::cout << "not followed (outside the subnets):";
       for (const auto& x : crawl.outside_subnets) std::cout << " " << x;
@@ -247,8 +249,8 @@ int run_discover(const DiscoverArgs& a, const GlobalOptions& global) {
     }
   }
   for (const auto& d : crawl.devices)
-    if (d.error) std::cerr << "cgctl topology discover: " << d.address << ": "
-                           << d.error->to_string() << "\n";
+    if (d.error)
+      std::cerr << "cgctl topology discover: " << d.address << ": " << d.error->to_string() << "\n";
   return c.probed > c.failed ? 0 : 1;  // nothing answered: fail
 }
 
@@ -347,10 +349,10 @@ int run_watch(const WatchArgs& a, const GlobalOptions& global) {
       else
         std::cout << e.type << "\t" << e.to_json().dump() << "\n";
     }
-    nlohmann::json summary = {{"type", "poll_cycle"},    {"cycle", cycle},
-                              {"devices", devices.size()}, {"failed", failed},
-                              {"events", events.size()},   {"requests", requests},
-                              {"time", now},               {"started_ms", started_ms}};
+    nlohmann::json summary = {
+        {"type", "poll_cycle"}, {"cycle", cycle},          {"devices", devices.size()},
+        {"failed", failed},     {"events", events.size()}, {"requests", requests},
+        {"time", now},          {"started_ms", started_ms}};
     if (global.output == "json")
       std::cout << summary.dump() << "\n";
     else
@@ -443,8 +445,7 @@ const CommandRegistrar kRegistrar([](CLI::App& app, GlobalOptions& global) {
   auto pa = std::make_shared<ProbeArgs>();
   auto* probe = topo->add_subcommand(
       "probe", "ask one device over SNMP and print what discovery learns (no daemon needed)");
-  probe->add_option("address", pa->address, "ADDRESS[:PORT] of the device (port 161)")
-      ->required();
+  probe->add_option("address", pa->address, "ADDRESS[:PORT] of the device (port 161)")->required();
   add_snmp_options(probe, pa->snmp);
   probe->add_flag("--no-fdb", pa->no_fdb, "skip the forwarding tables");
   probe->add_flag("--no-arp", pa->no_arp, "skip the ARP / neighbour tables");
@@ -500,8 +501,9 @@ const CommandRegistrar kRegistrar([](CLI::App& app, GlobalOptions& global) {
   watch->add_option("--parallel", wa->parallel, "devices polled at once")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
-  watch->add_option("--error-burst", wa->error_burst,
-                    "in+out errors between two polls that make an error_burst event")
+  watch
+      ->add_option("--error-burst", wa->error_burst,
+                   "in+out errors between two polls that make an error_burst event")
       ->capture_default_str();
   watch->add_option("--save", wa->save, "append the events to this topology file's history");
   watch->callback([wa, &global] {

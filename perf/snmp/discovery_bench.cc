@@ -36,8 +36,7 @@ int main(int argc, char** argv) {
         ports.push_back(static_cast<uint16_t>(std::atoi(list.substr(b, e - b).c_str())));
         b = e + 1;
       }
-    }
-    else if (a == "--host")
+    } else if (a == "--host")
       host = next();
     else if (a == "--parallel")
       parallel = std::atoi(next().c_str());
@@ -131,10 +130,11 @@ int main(int argc, char** argv) {
       poller.update(id, *samples[i], c * 1000, c);
     }
     double ps = std::chrono::duration<double>(std::chrono::steady_clock::now() - p0).count();
-    std::printf("poll cycle %d  devices %zu  ports %zu  wall %.2f s  requests %llu  requests/s %.0f"
-                "  failures %zu\n",
-                c, n, port_rows, ps, static_cast<unsigned long long>(poll_requests.load()),
-                poll_requests.load() / ps, failed);
+    std::printf(
+        "poll cycle %d  devices %zu  ports %zu  wall %.2f s  requests %llu  requests/s %.0f"
+        "  failures %zu\n",
+        c, n, port_rows, ps, static_cast<unsigned long long>(poll_requests.load()),
+        poll_requests.load() / ps, failed);
     if (failed) failures += failed;
   }
   return failures.load() == 0 ? 0 : 1;

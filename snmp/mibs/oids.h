@@ -1,5 +1,6 @@
 // OIDs of the MIB objects discovery reads (SNMPv2-MIB, ENTITY-MIB, IF-MIB, LLDP-MIB,
-// CISCO-CDP-MIB, BRIDGE-MIB, Q-BRIDGE-MIB, IP-MIB). Entry OIDs plus column numbers; instance = entry.col.index.
+// CISCO-CDP-MIB, BRIDGE-MIB, Q-BRIDGE-MIB, IP-MIB). Entry OIDs plus column numbers; instance =
+// entry.col.index.
 #pragma once
 
 #include "snmp/session/types.h"

@@ -47,7 +47,7 @@ struct EntityColumns {
 struct EntityRow {
   uint32_t index = 0;
   std::optional<uint32_t> contained_in;
-  std::optional<int64_t> cls;                 // PhysicalClass: 3 = chassis
+  std::optional<int64_t> cls;                // PhysicalClass: 3 = chassis
   std::optional<std::string> serial, model;  // raw bytes
 };
 std::map<uint32_t, EntityRow> decode_entity_rows(const EntityColumns& c, DecodeStats& stats);

@@ -16,8 +16,8 @@ const Oid kIfOutErrors = m::column_oid(m::kIfEntry, 20);
 const Oid kIfHcInOctets = m::column_oid(m::kIfXEntry, 6);
 const Oid kIfHcOutOctets = m::column_oid(m::kIfXEntry, 10);
 
-const char* kOperNames[] = {"up", "down", "testing", "unknown", "dormant", "notPresent",
-                            "lowerLayerDown"};
+const char* kOperNames[] = {"up",      "down",       "testing",       "unknown",
+                            "dormant", "notPresent", "lowerLayerDown"};
 
 std::string oper_name(const std::optional<int64_t>& s) {
   if (!s || *s < 1 || *s > 7) return "unknown";
@@ -43,9 +43,9 @@ Result<std::map<uint32_t, PortSample>> poll_interfaces(SnmpSession& session) {
   const Oid oper = m::column_oid(m::kIfEntry, m::kIfOperStatus);
   const Oid speed = m::column_oid(m::kIfEntry, m::kIfSpeed);
   const Oid high = m::column_oid(m::kIfXEntry, m::kIfHighSpeed);
-  const Col cols[] = {{&oper, 0},        {&speed, 1},         {&high, 2},
-                      {&kIfInOctets, 3}, {&kIfOutOctets, 4},  {&kIfHcInOctets, 5},
-                      {&kIfHcOutOctets, 6}, {&kIfInErrors, 7}, {&kIfOutErrors, 8}};
+  const Col cols[] = {{&oper, 0},           {&speed, 1},        {&high, 2},
+                      {&kIfInOctets, 3},    {&kIfOutOctets, 4}, {&kIfHcInOctets, 5},
+                      {&kIfHcOutOctets, 6}, {&kIfInErrors, 7},  {&kIfOutErrors, 8}};
   std::map<uint32_t, std::optional<uint64_t>> speed_bps, high_mbps;
   std::vector<Oid> roots;
   for (const Col& c : cols) roots.push_back(*c.oid);
@@ -108,7 +108,8 @@ std::vector<TopologyEvent> Poller::failed(const std::string& device_id, const St
   std::vector<TopologyEvent> out;
   if (!device_down_[device_id]) {
     device_down_[device_id] = true;
-    out.push_back({wall_time, "poll_failed",
+    out.push_back({wall_time,
+                   "poll_failed",
                    {{"device", device_id}, {"error", error_code_name(status.code())}}});
   }
   counters_.events += out.size();
@@ -162,7 +163,8 @@ std::vector<TopologyEvent> Poller::update(const std::string& device_id,
         for (const Link& l : topology_.links) {
           for (const auto& [mine, other] : {std::pair{&l.a, &l.b}, std::pair{&l.b, &l.a}}) {
             if (mine->device != device_id || mine->port != name) continue;
-            out.push_back({wall_time, now_up ? "link_restored" : "link_lost",
+            out.push_back({wall_time,
+                           now_up ? "link_restored" : "link_lost",
                            {{"a", {{"device", mine->device}, {"port", *mine->port}}},
                             {"b",
                              {{"device", other->device},
@@ -193,7 +195,8 @@ std::vector<TopologyEvent> Poller::update(const std::string& device_id,
         r.out_bps = dout ? static_cast<double>(*dout) * 8 / dt : 0;
         r.errors_per_s = static_cast<double>(dei.value_or(0) + deo.value_or(0)) / dt;
         if (s.speed_mbps && *s.speed_mbps > 0)
-          r.utilisation = std::max(r.in_bps, r.out_bps) / (static_cast<double>(*s.speed_mbps) * 1e6);
+          r.utilisation =
+              std::max(r.in_bps, r.out_bps) / (static_cast<double>(*s.speed_mbps) * 1e6);
       }
       uint64_t errors = dei.value_or(0) + deo.value_or(0);
       if (errors >= options_.error_burst) {

@@ -15,8 +15,8 @@
 namespace cg::snmp {
 
 struct PortSample {
-  std::optional<int64_t> oper_status;  // 1 up, 2 down, ...
-  std::optional<uint64_t> speed_mbps;  // ifHighSpeed, else ifSpeed / 10^6
+  std::optional<int64_t> oper_status;             // 1 up, 2 down, ...
+  std::optional<uint64_t> speed_mbps;             // ifHighSpeed, else ifSpeed / 10^6
   std::optional<uint64_t> in_octets, out_octets;  // ifHCIn/OutOctets, else ifIn/OutOctets
   bool hc = false;                                // the octets are 64-bit counters
   std::optional<uint64_t> in_errors, out_errors;
@@ -40,7 +40,7 @@ struct PollerOptions {
 struct PollerCounters {
   uint64_t cycles = 0;
   uint64_t device_polls = 0;
-  uint64_t device_failures = 0;     // device did not answer (a poll_failed event)
+  uint64_t device_failures = 0;          // device did not answer (a poll_failed event)
   uint64_t counter_discontinuities = 0;  // a counter went backwards (reset / wrap of 32-bit)
   uint64_t events = 0;
 };

@@ -43,8 +43,7 @@ Status read_mbps(const YAML::Node& n, const std::string& key, uint64_t* out) {
   return {};
 }
 
-Status read_selectors(const YAML::Node& n, const std::string& key,
-                      std::vector<PortSelector>* out) {
+Status read_selectors(const YAML::Node& n, const std::string& key, std::vector<PortSelector>* out) {
   if (!n.IsSequence()) return bad(key + " must be a list of {device, port}", n);
   for (const auto& item : n) {
     if (Status s = check_keys(item, {"device", "port"}, key + " entry"); !s.ok()) return s;
@@ -87,10 +86,9 @@ Result<ComplianceConfig> parse_compliance_config(const std::string& yaml_text) {
     return Status(ErrorCode::kInvalidArgument, std::string("compliance config: ") + e.what());
   }
   if (root.IsNull()) return c;  // empty file: all defaults
-  if (Status s = check_keys(root,
-                            {"uplink_mbps", "classroom_mbps", "expect", "uplinks", "classrooms",
-                             "ignore"},
-                            "the top level");
+  if (Status s = check_keys(
+          root, {"uplink_mbps", "classroom_mbps", "expect", "uplinks", "classrooms", "ignore"},
+          "the top level");
       !s.ok())
     return s;
   try {
@@ -111,13 +109,13 @@ Result<ComplianceConfig> parse_compliance_config(const std::string& yaml_text) {
           v = e[key].as<long long>();
         } catch (const YAML::Exception&) {
         }
-        if (!e[key].IsScalar() || v < 0) return bad(std::string("expect.") + key +
-                                                        " must be a count >= 0", e[key]);
+        if (!e[key].IsScalar() || v < 0)
+          return bad(std::string("expect.") + key + " must be a count >= 0", e[key]);
         *target = static_cast<uint64_t>(v);
       }
     }
-    for (const auto& [key, target] : {std::pair{"uplinks", &c.uplinks},
-                                      {"classrooms", &c.classrooms}, {"ignore", &c.ignore}}) {
+    for (const auto& [key, target] :
+         {std::pair{"uplinks", &c.uplinks}, {"classrooms", &c.classrooms}, {"ignore", &c.ignore}}) {
       if (root[key])
         if (Status s = read_selectors(root[key], key, target); !s.ok()) return s;
     }
@@ -170,10 +168,10 @@ ComplianceReport check_compliance(const Topology& t, const ComplianceConfig& con
   auto count_check = [&](const char* what, const char* noun, uint64_t have,
                          const std::optional<uint64_t>& want) {
     if (!want || have >= *want) return;
-    r.failures.push_back({"", "", what,
-                          std::to_string(have) + " " + noun + " found, expected " +
-                              std::to_string(*want),
-                          std::nullopt, std::nullopt});
+    r.failures.push_back(
+        {"", "", what,
+         std::to_string(have) + " " + noun + " found, expected " + std::to_string(*want),
+         std::nullopt, std::nullopt});
   };
   count_check("switch_count", "switches", r.switches, config.expect_switches);
   count_check("ap_count", "APs", r.aps, config.expect_aps);

@@ -21,8 +21,8 @@ struct PortSelector {
 };
 
 struct ComplianceConfig {
-  uint64_t uplink_mbps = 10000;    // 万兆到校
-  uint64_t classroom_mbps = 1000;  // 千兆到班
+  uint64_t uplink_mbps = 10000;                         // 万兆到校
+  uint64_t classroom_mbps = 1000;                       // 千兆到班
   std::optional<uint64_t> expect_switches, expect_aps;  // minimum counts, when given
   std::vector<PortSelector> uplinks;     // explicit uplinks (in addition to the inferred ones)
   std::vector<PortSelector> classrooms;  // explicit classroom ports (replace the inference)
@@ -57,8 +57,8 @@ struct ComplianceReport {
 // Inference (without explicit selectors): uplinks are ports whose role is "uplink" (they link
 // to another switch / router); classroom ports are the other ports of switches that are up and
 // are bridge ports (dot1dBasePortTable; without that table: ethernet-like ifTypes 6, 62, 69,
-// 117), so VLAN interfaces, loopbacks and the CPU port are not counted. Explicit `uplinks` add to the uplinks; explicit
-// `classrooms` replace the classroom inference; `ignore` wins over both.
+// 117), so VLAN interfaces, loopbacks and the CPU port are not counted. Explicit `uplinks` add to
+// the uplinks; explicit `classrooms` replace the classroom inference; `ignore` wins over both.
 ComplianceReport check_compliance(const Topology& t, const ComplianceConfig& config);
 
 nlohmann::json to_json(const ComplianceReport& r, const ComplianceConfig& config);

@@ -70,8 +70,8 @@ std::string host_of(const std::string& address) {
 CrawlResult crawl(const CrawlOptions& options, const SessionFactory& factory) {
   CrawlResult result;
   CrawlCounters& c = result.counters;
-  std::set<std::string> asked;       // hosts probed or queued
-  std::set<std::string> owned;       // addresses of devices found so far
+  std::set<std::string> asked;                       // hosts probed or queued
+  std::set<std::string> owned;                       // addresses of devices found so far
   std::map<std::string, std::string> chassis_owner;  // LLDP chassis id -> address
   std::set<std::string> outside;
 

@@ -1,7 +1,6 @@
 #include "snmp/topology/model.h"
 
 #include <arpa/inet.h>
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,9 +32,9 @@ bool looks_like_phone(const std::string& text) {
 std::string infer_kind(const DeviceDiscovery& d) {
   std::string descr = d.system.descr.value_or("");
   if (looks_like_ap(descr)) return "ap";
-  bool bridge = std::find(d.missing.begin(), d.missing.end(), "dot1dBasePortTable") ==
-                    d.missing.end() ||
-                !d.fdb.empty();
+  bool bridge =
+      std::find(d.missing.begin(), d.missing.end(), "dot1dBasePortTable") == d.missing.end() ||
+      !d.fdb.empty();
   if (bridge) return "switch";
   if (!d.arp.empty()) return "router";
   return "other";
@@ -48,7 +47,9 @@ std::string host_of(const std::string& address) {
   return address;
 }
 
-json opt(const std::optional<std::string>& o) { return o ? json(*o) : json(nullptr); }
+json opt(const std::optional<std::string>& o) {
+  return o ? json(*o) : json(nullptr);
+}
 
 template <class T>
 std::optional<T> get_opt(const json& j, const char* key) {
@@ -57,7 +58,9 @@ std::optional<T> get_opt(const json& j, const char* key) {
   return it->get<T>();
 }
 
-json end_json(const LinkEnd& e) { return {{"device", e.device}, {"port", opt(e.port)}}; }
+json end_json(const LinkEnd& e) {
+  return {{"device", e.device}, {"port", opt(e.port)}};
+}
 
 json host_json(const Host& h) {
   return {{"mac", h.mac},
@@ -221,7 +224,7 @@ Topology build_topology(const CrawlResult& crawl, int64_t now, const TopologyOpt
         }
       } else {
         // A neighbour that was not (or could not be) probed: keep it on the map.
-        std::string id = !n.remote_name.empty()          ? n.remote_name
+        std::string id = !n.remote_name.empty()         ? n.remote_name
                          : !n.remote_chassis_id.empty() ? n.remote_chassis_id
                                                         : n.remote_address.value_or("");
         if (id.empty()) {
@@ -615,7 +618,8 @@ std::string to_text(const Topology& t) {
   if (!t.events.empty()) {
     o << "\nevents (" << t.events.size() << ", newest last):\n";
     size_t from = t.events.size() > 20 ? t.events.size() - 20 : 0;
-    for (size_t i = from; i < t.events.size(); ++i) o << "  " << t.events[i].to_json().dump() << "\n";
+    for (size_t i = from; i < t.events.size(); ++i)
+      o << "  " << t.events[i].to_json().dump() << "\n";
   }
   return o.str();
 }

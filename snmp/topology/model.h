@@ -33,13 +33,13 @@ struct Port {
 };
 
 struct Device {
-  std::string id;  // sysName, else the address; unique within a topology
+  std::string id;        // sysName, else the address; unique within a topology
   bool managed = false;  // answered SNMP (false: only seen as someone's neighbour)
   std::string address;   // the address it was probed at / its management address
   std::string kind;      // "switch", "ap", "router", "other" (see README: inference)
   std::optional<std::string> descr, object_id, model, serial, chassis_id;
   std::vector<std::string> addresses;
-  std::vector<Port> ports;         // managed devices only
+  std::vector<Port> ports;           // managed devices only
   std::vector<std::string> missing;  // what the device did not provide (from discovery)
   std::optional<std::string> error;  // managed == false because it did not answer
 

@@ -15,24 +15,36 @@ namespace {
 
 const char* auth_name(AuthProtocol p) {
   switch (p) {
-    case AuthProtocol::kMd5: return "MD5";
-    case AuthProtocol::kSha1: return "SHA";
-    case AuthProtocol::kSha224: return "SHA-224";
-    case AuthProtocol::kSha256: return "SHA-256";
-    case AuthProtocol::kSha384: return "SHA-384";
-    case AuthProtocol::kSha512: return "SHA-512";
-    case AuthProtocol::kNone: break;
+    case AuthProtocol::kMd5:
+      return "MD5";
+    case AuthProtocol::kSha1:
+      return "SHA";
+    case AuthProtocol::kSha224:
+      return "SHA-224";
+    case AuthProtocol::kSha256:
+      return "SHA-256";
+    case AuthProtocol::kSha384:
+      return "SHA-384";
+    case AuthProtocol::kSha512:
+      return "SHA-512";
+    case AuthProtocol::kNone:
+      break;
   }
   return nullptr;
 }
 
 const char* priv_name(PrivProtocol p) {
   switch (p) {
-    case PrivProtocol::kDes: return "DES";
-    case PrivProtocol::kAes128: return "AES";
-    case PrivProtocol::kAes192: return "AES-192";
-    case PrivProtocol::kAes256: return "AES-256";
-    case PrivProtocol::kNone: break;
+    case PrivProtocol::kDes:
+      return "DES";
+    case PrivProtocol::kAes128:
+      return "AES";
+    case PrivProtocol::kAes192:
+      return "AES-192";
+    case PrivProtocol::kAes256:
+      return "AES-256";
+    case PrivProtocol::kNone:
+      break;
   }
   return nullptr;
 }
@@ -169,7 +181,8 @@ class NetSnmpTrapReceiver final : public TrapReceiver {
     }
     for (netsnmp_variable_list* v = pdu->variables; v; v = v->next_variable) {
       VarBind vb;
-      for (size_t i = 0; i < v->name_length; ++i) vb.oid.push_back(static_cast<uint32_t>(v->name[i]));
+      for (size_t i = 0; i < v->name_length; ++i)
+        vb.oid.push_back(static_cast<uint32_t>(v->name[i]));
       vb.value = detail::convert_value(v);
       m.varbinds.push_back(std::move(vb));
     }
@@ -234,8 +247,10 @@ Result<std::unique_ptr<TrapReceiver>> open_trap_receiver(const TrapReceiverConfi
   // under our engine ID (informs) and, when given, once under the sender's (traps).
   for (const TrapUser& u : config.users) {
     std::string tail = u.name;
-    if (const char* a = auth_name(u.auth)) tail += std::string(" ") + a + " \"" + u.auth_pass + "\"";
-    if (const char* p = priv_name(u.priv)) tail += std::string(" ") + p + " \"" + u.priv_pass + "\"";
+    if (const char* a = auth_name(u.auth))
+      tail += std::string(" ") + a + " \"" + u.auth_pass + "\"";
+    if (const char* p = priv_name(u.priv))
+      tail += std::string(" ") + p + " \"" + u.priv_pass + "\"";
     std::vector<std::string> lines{tail};
     if (!u.engine_id_hex.empty()) lines.push_back("-e 0x" + u.engine_id_hex + " " + tail);
     for (std::string& line : lines) {

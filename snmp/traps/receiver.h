@@ -27,20 +27,20 @@ struct TrapUser {
 
 struct TrapReceiverConfig {
   std::string listen = "udp:0.0.0.0:162";  // net-snmp transport spec (udp:, udp6:, tcp:)
-  std::vector<std::string> communities;     // accepted SNMPv2c communities; never logged
-  std::vector<TrapUser> users;              // accepted SNMPv3 users
+  std::vector<std::string> communities;    // accepted SNMPv2c communities; never logged
+  std::vector<TrapUser> users;             // accepted SNMPv3 users
 };
 
 struct TrapReceiverCounters {
-  uint64_t received = 0;        // notifications accepted and turned into events
-  uint64_t informs_acked = 0;   // informs answered
-  uint64_t bad_community = 0;   // v2c with a community not configured (dropped)
-  uint64_t v1_dropped = 0;      // SNMPv1 traps (not supported: dropped)
+  uint64_t received = 0;       // notifications accepted and turned into events
+  uint64_t informs_acked = 0;  // informs answered
+  uint64_t bad_community = 0;  // v2c with a community not configured (dropped)
+  uint64_t v1_dropped = 0;     // SNMPv1 traps (not supported: dropped)
   // v3 PDU for a user not configured here or below its security level (dropped). Wrong
   // digests / unknown users / bad decryption never reach us: net-snmp's USM drops them.
   uint64_t v3_rejected = 0;
   uint64_t not_a_notification = 0;  // gets / responses sent to the trap port (dropped)
-  uint64_t no_trap_oid = 0;     // notification without snmpTrapOID.0 (dropped)
+  uint64_t no_trap_oid = 0;         // notification without snmpTrapOID.0 (dropped)
 };
 
 class TrapReceiver {

@@ -11,12 +11,13 @@ const Oid kSysUpTime{1, 3, 6, 1, 2, 1, 1, 3, 0};
 const Oid kSnmpTrapOid{1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
 const Oid kSnmpTraps{1, 3, 6, 1, 6, 3, 1, 1, 5};  // .1 coldStart .. .5 authenticationFailure
 const Oid kLldpRemTablesChange{1, 0, 8802, 1, 1, 2, 0, 0, 1};
-const Oid kLldpStatsRemTables{1, 0, 8802, 1, 1, 2, 1, 2};  // .2 inserts .3 deletes .4 drops .5 ageouts
-const Oid kIfEntry{1, 3, 6, 1, 2, 1, 2, 2, 1};             // .1 ifIndex .2 ifDescr .7 admin .8 oper
+const Oid kLldpStatsRemTables{1, 0, 8802, 1,
+                              1, 2, 1,    2};   // .2 inserts .3 deletes .4 drops .5 ageouts
+const Oid kIfEntry{1, 3, 6, 1, 2, 1, 2, 2, 1};  // .1 ifIndex .2 ifDescr .7 admin .8 oper
 const Oid kIfName{1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 1};
 
-const char* kOper[] = {"up", "down", "testing", "unknown", "dormant", "notPresent",
-                       "lowerLayerDown"};
+const char* kOper[] = {"up",      "down",       "testing",       "unknown",
+                       "dormant", "notPresent", "lowerLayerDown"};
 
 json value_json(const Value& v) {
   switch (v.type) {

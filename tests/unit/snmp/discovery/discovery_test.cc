@@ -368,7 +368,6 @@ TEST(Discovery, RecordedHuaweiS5720) {
   EXPECT_EQ(d.skipped["dot1dTpFdbTable.bad_port"], 3u);
 }
 
-
 // ENTITY-MIB: the chassis of a stack is the first chassis not inside another chassis; model and
 // serial are trimmed; the LLDP local chassis id and ipAddrTable addresses are read too.
 TEST(Discovery, EntityChassisAddressesAndChassisId) {
@@ -385,7 +384,7 @@ TEST(Discovery, EntityChassisAddressesAndChassisId) {
       "1.3.6.1.2.1.47.1.1.1.1.5.3|2|3\n"  // member chassis 2
       "1.3.6.1.2.1.47.1.1.1.1.11.3|4|SN-0002\n"
       "1.3.6.1.2.1.47.1.1.1.1.4.4|2|2\n"
-      "1.3.6.1.2.1.47.1.1.1.1.5.4|2|3\n"  // a chassis inside chassis 2: not primary
+      "1.3.6.1.2.1.47.1.1.1.1.5.4|2|3\n"   // a chassis inside chassis 2: not primary
       "1.3.6.1.2.1.47.1.1.1.1.5.5|2|77\n"  // bad class: skipped, counted
       "1.3.6.1.2.1.4.20.1.1.10.0.0.1|64x|0a000001\n"
       "1.3.6.1.2.1.4.20.1.1.192.168.1.1|64x|c0a80101\n"

@@ -101,7 +101,9 @@ TEST(Poller, LinkDownBecomesLinkLostOfTheTopologyLink) {
       EXPECT_EQ(j["from_mbps"], 1000);
       EXPECT_EQ(j["to_mbps"], 100);
     }
-    if (e.type == "error_burst") EXPECT_EQ(j["errors"], 50);
+    if (e.type == "error_burst") {
+      EXPECT_EQ(j["errors"], 50);
+    }
   }
   // Rates over the 10 s: 125 MB in -> 100 Mbit/s, on a 10G port 1 %.
   const PortRates& r = p.rates().at({"acc1", 1});

@@ -168,8 +168,7 @@ TEST(FakeSession, WalkAndGetSemantics) {
   EXPECT_EQ((*cols)[2].value.bytes, "b");
   s.fail_under({1, 3, 6, 1, 2, 1, 2}, Status(ErrorCode::kTimeout, "t"));
   EXPECT_EQ(s.walk({1, 3, 6, 1, 2, 1, 2, 2, 1, 2}).status().code(), ErrorCode::kTimeout);
-  EXPECT_EQ(s.walk_columns({{1, 3, 6, 1, 2, 1, 2, 2, 1, 2}}).status().code(),
-            ErrorCode::kTimeout);
+  EXPECT_EQ(s.walk_columns({{1, 3, 6, 1, 2, 1, 2, 2, 1, 2}}).status().code(), ErrorCode::kTimeout);
 }
 
 TEST(NetSnmpSession, RejectsBadConfigWithoutTraffic) {

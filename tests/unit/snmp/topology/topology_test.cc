@@ -238,7 +238,9 @@ TEST(Topology, ChangesBecomeEvents) {
       EXPECT_EQ(j["to"]["device"], "acc2");
       EXPECT_EQ(j["to"]["port"], "GE0/0/3");
     }
-    if (e.type == "link_lost") EXPECT_EQ(e.to_json()["a"]["device"], "AP-101");
+    if (e.type == "link_lost") {
+      EXPECT_EQ(e.to_json()["a"]["device"], "AP-101");
+    }
   }
   // History: carried across saves, bounded.
   before.events.push_back({900, "link_added", {}});

@@ -5,7 +5,9 @@
 namespace cg::snmp {
 namespace {
 
-VarBind vb(const std::string& oid, Value v) { return {*parse_oid(oid), std::move(v)}; }
+VarBind vb(const std::string& oid, Value v) {
+  return {*parse_oid(oid), std::move(v)};
+}
 
 TrapMessage message(const std::string& trap_oid, std::vector<VarBind> extra = {}) {
   TrapMessage m;
@@ -19,12 +21,11 @@ TrapMessage message(const std::string& trap_oid, std::vector<VarBind> extra = {}
 
 TEST(TrapToEvent, LinkDownWithInterfaceObjects) {
   auto e = trap_to_event(
-      message("1.3.6.1.6.3.1.1.5.3",
-              {vb("1.3.6.1.2.1.2.2.1.1.12", Value::make_integer(12)),
-               vb("1.3.6.1.2.1.2.2.1.7.12", Value::make_integer(1)),
-               vb("1.3.6.1.2.1.2.2.1.8.12", Value::make_integer(2)),
-               vb("1.3.6.1.2.1.31.1.1.1.1.12",
-                  Value::make_bytes(ValueType::kOctetString, "GE0/0/12"))}),
+      message("1.3.6.1.6.3.1.1.5.3", {vb("1.3.6.1.2.1.2.2.1.1.12", Value::make_integer(12)),
+                                      vb("1.3.6.1.2.1.2.2.1.7.12", Value::make_integer(1)),
+                                      vb("1.3.6.1.2.1.2.2.1.8.12", Value::make_integer(2)),
+                                      vb("1.3.6.1.2.1.31.1.1.1.1.12",
+                                         Value::make_bytes(ValueType::kOctetString, "GE0/0/12"))}),
       77);
   ASSERT_TRUE(e.ok());
   auto j = e->to_json();
@@ -70,9 +71,11 @@ TEST(TrapToEvent, StandardTrapsAndLldp) {
 }
 
 TEST(TrapToEvent, UnknownTrapKeepsItsVarbinds) {
-  auto m = message("1.3.6.1.4.1.2011.5.25.1",
-                   {vb("1.3.6.1.4.1.2011.1", Value::make_bytes(ValueType::kOctetString, "\xff\x01")),
-                    vb("1.3.6.1.4.1.2011.2", Value::make_bytes(ValueType::kIpAddress, std::string("\x0a\0\0\x01", 4)))});
+  auto m =
+      message("1.3.6.1.4.1.2011.5.25.1",
+              {vb("1.3.6.1.4.1.2011.1", Value::make_bytes(ValueType::kOctetString, "\xff\x01")),
+               vb("1.3.6.1.4.1.2011.2",
+                  Value::make_bytes(ValueType::kIpAddress, std::string("\x0a\0\0\x01", 4)))});
   m.version = "v3";
   m.security_name = "trapuser";
   m.inform = true;
@@ -97,10 +100,10 @@ TEST(TrapToEvent, MalformedNotifications) {
       vb("1.3.6.1.6.3.1.1.4.1.0", Value::make_bytes(ValueType::kOctetString, "x")));
   EXPECT_FALSE(trap_to_event(wrong_type, 1).ok());
   // Bad interface indexes and statuses are ignored, not trusted.
-  auto bad = trap_to_event(message("1.3.6.1.6.3.1.1.5.3",
-                                   {vb("1.3.6.1.2.1.2.2.1.8.0", Value::make_integer(2)),
-                                    vb("1.3.6.1.2.1.2.2.1.8.5", Value::make_integer(99))}),
-                           1);
+  auto bad = trap_to_event(
+      message("1.3.6.1.6.3.1.1.5.3", {vb("1.3.6.1.2.1.2.2.1.8.0", Value::make_integer(2)),
+                                      vb("1.3.6.1.2.1.2.2.1.8.5", Value::make_integer(99))}),
+      1);
   ASSERT_TRUE(bad.ok());
   EXPECT_EQ(bad->to_json()["if_index"], 5);
   EXPECT_FALSE(bad->to_json().contains("oper_status"));
