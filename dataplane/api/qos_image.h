@@ -7,7 +7,7 @@
 //   uplink (uplink_bps[dir])
 //     └─ classroom i (classrooms[i]: a VLAN of a per-VLAN zone, or a whole zone; rate and
 //        guarantee from zones[classrooms[i].qos_zone])
-//          └─ class c (classes[c], first match; c == classes.size() is the implicit default class)
+//          └─ class c (classes[c], first match; c == classes.size(): the implicit default)
 //
 // The last classroom is always the "unzoned" one (qos_zone == kNoQosZone): flows whose inside
 // endpoint is in no zone listed under `bandwidth.zones`. Its rate is the uplink rate.
@@ -31,9 +31,9 @@ namespace cg::api {
 
 inline constexpr uint32_t kQosImageFormat = 1;
 inline constexpr uint16_t kNoQosZone = 0xffff;
-inline constexpr size_t kMaxQosClasses = 15;        // + the implicit default class
-inline constexpr size_t kMaxQosClassrooms = 4096;   // incl. the unzoned one
-inline constexpr uint64_t kMinQosRateBps = 8'000;   // 8 kbit/s
+inline constexpr size_t kMaxQosClasses = 15;                    // + the implicit default class
+inline constexpr size_t kMaxQosClassrooms = 4096;               // incl. the unzoned one
+inline constexpr uint64_t kMinQosRateBps = 8'000;               // 8 kbit/s
 inline constexpr uint64_t kMaxQosRateBps = 400'000'000'000ull;  // 400 Gbit/s
 
 // A zone listed under `bandwidth.zones`.

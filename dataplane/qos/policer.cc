@@ -45,7 +45,9 @@ inline void count_drop(NodeCounters& k, uint32_t bytes) {
 }
 }  // namespace
 
-std::string_view drop_reason_name(DropReason r) { return kDropNames[static_cast<size_t>(r)]; }
+std::string_view drop_reason_name(DropReason r) {
+  return kDropNames[static_cast<size_t>(r)];
+}
 
 uint64_t rate_fixed(uint64_t bps) {
   return static_cast<uint64_t>((static_cast<unsigned __int128>(bps) << kRateShift) /

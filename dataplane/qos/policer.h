@@ -42,7 +42,7 @@ struct NodeStats {
   uint64_t bytes = 0;
   uint64_t drop_packets = 0;  // dropped at this node (its cap / rate)
   uint64_t drop_bytes = 0;
-  uint64_t rate_bps = 0;      // passed bits per second over the last completed window
+  uint64_t rate_bps = 0;  // passed bits per second over the last completed window
 };
 
 // A node of the tree: ceiling (rate or cap) and optional guarantee, refilled lazily. One cache
@@ -116,7 +116,9 @@ class Policer {
 
 // Bucket arithmetic, exposed for tests and the benchmark.
 uint64_t rate_fixed(uint64_t bps);  // bits/s -> bytes/ns, 32.32
-inline int64_t bytes_fixed(uint64_t bytes) { return static_cast<int64_t>(bytes) << kTokenShift; }
+inline int64_t bytes_fixed(uint64_t bytes) {
+  return static_cast<int64_t>(bytes) << kTokenShift;
+}
 void init_bucket(Bucket* b, uint64_t bps, uint32_t burst_ms, uint32_t min_depth_bytes);
 void refill(Bucket* b, uint64_t elapsed_ns);
 

@@ -26,7 +26,9 @@ uint32_t v4_of(const std::array<uint8_t, 16>& a) {
 }
 }  // namespace
 
-std::string_view counter_name(Counter c) { return kCounterNames[static_cast<size_t>(c)]; }
+std::string_view counter_name(Counter c) {
+  return kCounterNames[static_cast<size_t>(c)];
+}
 
 bool Shaper::attach(flow::ExtRegistry& registry) {
   offset_ = registry.add("qos", sizeof(FlowQos), 1, nullptr, nullptr);

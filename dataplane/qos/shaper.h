@@ -62,11 +62,11 @@ std::string_view counter_name(Counter c);
 // thread (allocates); installing it is a pointer store.
 struct Plan {
   std::shared_ptr<const api::PolicyImage> image;
-  std::unique_ptr<Policer> policer;    // null: the image has no `bandwidth` section
-  std::vector<uint16_t> vlan_zone;     // VLAN id -> zone id (kNoZone), 4096 entries
-  std::vector<uint16_t> vlan_room;     // VLAN id -> classroom of a per-VLAN zone, or 0xffff
-  std::vector<uint16_t> zone_qz;       // zone id -> QosImage zone (kNoQosZone)
-  std::vector<uint16_t> qz_room;       // QosImage zone -> its whole-zone classroom (0xffff)
+  std::unique_ptr<Policer> policer;  // null: the image has no `bandwidth` section
+  std::vector<uint16_t> vlan_zone;   // VLAN id -> zone id (kNoZone), 4096 entries
+  std::vector<uint16_t> vlan_room;   // VLAN id -> classroom of a per-VLAN zone, or 0xffff
+  std::vector<uint16_t> zone_qz;     // zone id -> QosImage zone (kNoQosZone)
+  std::vector<uint16_t> qz_room;     // QosImage zone -> its whole-zone classroom (0xffff)
   uint32_t unzoned_room = 0;
 };
 // Builds the plan for `image` (null image: a plan that passes everything).
@@ -90,8 +90,8 @@ class Shaper {
   }
 
   // One packet of `e`: `from_initiator` is the packet's flow direction. True = pass.
-  bool admit(flow::FlowEntry& e, const classify::Classifier* c, bool from_initiator,
-             uint32_t bytes, uint64_t now_ns);
+  bool admit(flow::FlowEntry& e, const classify::Classifier* c, bool from_initiator, uint32_t bytes,
+             uint64_t now_ns);
   // Assigns the flow's classroom and class from `facts` when its slot is stale.
   const FlowQos& assign(flow::FlowEntry& e, const AppFacts& facts, uint64_t now_ns);
   // Polices one packet of an assigned flow.

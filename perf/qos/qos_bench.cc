@@ -191,7 +191,8 @@ double cycles_sched(uint32_t rooms, const Work& w, rte_mempool* pool, uint64_t* 
   sub.pipe_profiles = &pipe;
   sub.n_pipe_profiles = 1;
   sub.n_max_pipe_profiles = 1;
-  *footprint = rte_sched_port_get_memory_footprint(&pp, std::vector<rte_sched_subport_params*>{&sub}.data());
+  *footprint =
+      rte_sched_port_get_memory_footprint(&pp, std::vector<rte_sched_subport_params*>{&sub}.data());
   rte_sched_port* port = rte_sched_port_config(&pp);
   if (!port || rte_sched_subport_config(port, 0, &sub, 0) != 0) {
     std::fprintf(stderr, "rte_sched configuration failed\n");
@@ -277,12 +278,16 @@ std::vector<std::vector<uint8_t>> make_frames(uint32_t flows, uint32_t rooms) {
 }
 
 std::string policy_text(uint32_t rooms, bool bandwidth) {
-  std::string t = "apiVersion: campusguard/v1\nschool: { id: bench, name: bench }\n"
-                  "zones:\n  classrooms: { vlans: [\"1-" + std::to_string(rooms) + "\"] }\n"
-                  "apps:\n";
+  std::string t =
+      "apiVersion: campusguard/v1\nschool: { id: bench, name: bench }\n"
+      "zones:\n  classrooms: { vlans: [\"1-" +
+      std::to_string(rooms) +
+      "\"] }\n"
+      "apps:\n";
   for (uint32_t c = 0; c + 1 < kClasses; ++c)
     t += "  a" + std::to_string(c) + ": { hosts: [\"*.app" + std::to_string(c) + ".cn\"] }\n";
-  t += "rules:\n  - { name: r, from: classrooms, app: [a0, a1, a2, a3, a4, a5, a6], action: log }\n";
+  t +=
+      "rules:\n  - { name: r, from: classrooms, app: [a0, a1, a2, a3, a4, a5, a6], action: log }\n";
   if (bandwidth) {
     t += "bandwidth:\n  uplink: { up: 400 Gbit, down: 400 Gbit }\n"
          "  zones:\n    classrooms: { rate: 1 Gbit }\n  classes:\n";
@@ -394,10 +399,11 @@ void accuracy(double seconds) {
       worst_cls = std::max(worst_cls, std::fabs(ratio - 1));
     }
   }
-  std::printf("accuracy, 100 capped classrooms at once, %.0f s of synthetic IMIX with jitter: "
-              "50 classrooms at 20 Mbit/s offered 30: mean %.4f of configured, worst %.2f%% "
-              "off; 50 classes capped at 5 Mbit/s offered 8: mean %.4f, worst %.2f%% off\n",
-              seconds, sum_room / 50, worst_room * 100, sum_cls / 50, worst_cls * 100);
+  std::printf(
+      "accuracy, 100 capped classrooms at once, %.0f s of synthetic IMIX with jitter: "
+      "50 classrooms at 20 Mbit/s offered 30: mean %.4f of configured, worst %.2f%% "
+      "off; 50 classes capped at 5 Mbit/s offered 8: mean %.4f, worst %.2f%% off\n",
+      seconds, sum_room / 50, worst_room * 100, sum_cls / 50, worst_cls * 100);
   std::printf("RESULT accuracy_worst_pct=%.3f class_worst_pct=%.3f\n", worst_room * 100,
               worst_cls * 100);
 }
@@ -416,8 +422,15 @@ int main(int argc, char** argv) {
     o.runs = 1;
     o.packets = 400'000;
   }
-  const char* eal[] = {"cg-bench-qos", "--no-huge", "-m", "256", "--no-pci", "-l", "0",
-                       "--file-prefix=cg-qos-bench", "--log-level=lib.eal:error"};
+  const char* eal[] = {"cg-bench-qos",
+                       "--no-huge",
+                       "-m",
+                       "256",
+                       "--no-pci",
+                       "-l",
+                       "0",
+                       "--file-prefix=cg-qos-bench",
+                       "--log-level=lib.eal:error"};
   if (rte_eal_init(static_cast<int>(std::size(eal)), const_cast<char**>(eal)) < 0) {
     std::fprintf(stderr, "rte_eal_init failed\n");
     return 1;
@@ -439,11 +452,11 @@ int main(int argc, char** argv) {
       b.push_back(cycles_trtcm(rooms, w, &pb));
       c.push_back(cycles_sched(rooms, w, pool, &pc, &foot));
     }
-    std::printf("%3u classrooms x %u classes: ours %.1f cycles/pkt (%.1f%% passed) | rte_meter "
-                "trTCM x3 %.1f cycles/pkt | rte_sched enqueue+dequeue %.1f cycles/pkt "
-                "(%.1f MB of queues)\n",
-                rooms, kClasses, median(a), 100.0 * pa / o.packets, median(b), median(c),
-                foot / 1e6);
+    std::printf(
+        "%3u classrooms x %u classes: ours %.1f cycles/pkt (%.1f%% passed) | rte_meter "
+        "trTCM x3 %.1f cycles/pkt | rte_sched enqueue+dequeue %.1f cycles/pkt "
+        "(%.1f MB of queues)\n",
+        rooms, kClasses, median(a), 100.0 * pa / o.packets, median(b), median(c), foot / 1e6);
     if (rooms == 500)
       std::printf("RESULT ours_cycles=%.1f trtcm_cycles=%.1f sched_cycles=%.1f\n", median(a),
                   median(b), median(c));
@@ -471,14 +484,14 @@ int main(int argc, char** argv) {
     shaped_off = x.shaped;
     shaped_on = y.shaped;
   }
-  std::printf("pipeline (parse+flow+enforce, %zu flows, 500 classroom VLANs): shaping off %.2f "
-              "Mpps %.0f cycles/pkt | on %.2f Mpps %.0f cycles/pkt (%.1f%% dropped; QoS stage "
-              "saw %llu / %llu packets off / on) | ratio on/off %.3f, shaper share %.1f%% of the "
-              "cycles\n",
-              frames.size(), median(m_off), median(c_off), median(m_on), median(c_on),
-              drop * 100, static_cast<unsigned long long>(shaped_off),
-              static_cast<unsigned long long>(shaped_on), median(m_on) / median(m_off),
-              100.0 * (median(c_on) - median(c_off)) / median(c_on));
+  std::printf(
+      "pipeline (parse+flow+enforce, %zu flows, 500 classroom VLANs): shaping off %.2f "
+      "Mpps %.0f cycles/pkt | on %.2f Mpps %.0f cycles/pkt (%.1f%% dropped; QoS stage "
+      "saw %llu / %llu packets off / on) | ratio on/off %.3f, shaper share %.1f%% of the "
+      "cycles\n",
+      frames.size(), median(m_off), median(c_off), median(m_on), median(c_on), drop * 100,
+      static_cast<unsigned long long>(shaped_off), static_cast<unsigned long long>(shaped_on),
+      median(m_on) / median(m_off), 100.0 * (median(c_on) - median(c_off)) / median(c_on));
   std::printf("RESULT pipeline_off_mpps=%.3f pipeline_on_mpps=%.3f ratio=%.3f\n", median(m_off),
               median(m_on), median(m_on) / median(m_off));
 

@@ -13,7 +13,9 @@ namespace {
 
 using Sev = DiagSeverity;
 
-bool is_text(const YAML::Node& n) { return n && n.IsScalar() && !is_plain_non_string(n); }
+bool is_text(const YAML::Node& n) {
+  return n && n.IsScalar() && !is_plain_non_string(n);
+}
 
 // Resolves one name against `t`; reports an undefined name with a suggestion.
 bool resolve_name(const YAML::Node& n, const std::string& path, const NameTable& t,
@@ -313,8 +315,10 @@ void compile_bandwidth(const YAML::Node& bw, BandwidthContext& ctx) {
         top = std::max(top, q.zones[z].rate_bps);
     if (k.cap_bps >= top)
       ctx.report(cap_nodes[i], path_join(class_paths[i], "cap"),
-                 "cap " + rate_text(k.cap_bps) + " is not below the rate of any classroom it "
-                 "applies to (" + rate_text(top) + "): it never limits",
+                 "cap " + rate_text(k.cap_bps) +
+                     " is not below the rate of any classroom it "
+                     "applies to (" +
+                     rate_text(top) + "): it never limits",
                  Sev::kWarning);
   }
 }

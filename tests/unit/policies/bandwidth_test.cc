@@ -1,7 +1,8 @@
 // The `bandwidth` section: rates, the compiled QosImage, and the tree checks with positions.
+#include "policies/compiler/bandwidth.h"
+
 #include <gtest/gtest.h>
 
-#include "policies/compiler/bandwidth.h"
 #include "tests/unit/policies/test_util.h"
 
 namespace cg::policy {
@@ -95,9 +96,10 @@ bandwidth:
 }
 
 TEST(Bandwidth, AbsentSectionMeansNoShaping) {
-  auto r = compile_policy(kHead + "rules:\n  - { name: v, app: [video, p2p, teaching], to: wifi,"
-                                  " from: [classrooms, teachers], when: class-hours, "
-                                  "action: deny }\n",
+  auto r = compile_policy(kHead +
+                              "rules:\n  - { name: v, app: [video, p2p, teaching], to: wifi,"
+                              " from: [classrooms, teachers], when: class-hours, "
+                              "action: deny }\n",
                           "t.yaml");
   ASSERT_TRUE(r.ok()) << dump(r);
   EXPECT_FALSE(r.image->bandwidth.enabled);

@@ -19,8 +19,7 @@ api::QosImage plan(uint64_t uplink_bps, uint64_t room_bps, uint32_t rooms,
   q.uplink_bps[0] = q.uplink_bps[1] = uplink_bps;
   q.burst_ms = burst_ms;
   q.zones.push_back({0, room_bps, 0, true});
-  for (uint32_t r = 0; r < rooms; ++r)
-    q.classrooms.push_back({0, static_cast<uint16_t>(101 + r)});
+  for (uint32_t r = 0; r < rooms; ++r) q.classrooms.push_back({0, static_cast<uint16_t>(101 + r)});
   q.classrooms.push_back({api::kNoQosZone, 0});  // unzoned
   q.classes = std::move(classes);
   return q;
@@ -67,7 +66,9 @@ void run(Policer& p, std::vector<Source>& srcs, uint64_t start_ns, uint64_t end_
   }
 }
 
-double mbps(uint64_t bytes, uint64_t ns) { return bytes * 8.0 * 1e3 / static_cast<double>(ns); }
+double mbps(uint64_t bytes, uint64_t ns) {
+  return bytes * 8.0 * 1e3 / static_cast<double>(ns);
+}
 
 TEST(Bucket, FixedPointRefillIsExact) {
   Bucket b;

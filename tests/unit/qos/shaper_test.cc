@@ -83,9 +83,9 @@ TEST_F(Fixture, ClassroomIsTheVlanOfTheInsideEndpoint) {
   EXPECT_EQ(shaper.classroom_name(2), "teachers");
   EXPECT_EQ(shaper.classroom_name(3), "unzoned");
   EXPECT_EQ(shaper.classroom_of(v4(10, 1, 0, 5), 102), 1u);
-  EXPECT_EQ(shaper.classroom_of(v4(10, 20, 3, 4), 0), 2u);   // by subnet
-  EXPECT_EQ(shaper.classroom_of(v4(10, 99, 0, 1), 0), 3u);   // no zone
-  EXPECT_EQ(shaper.classroom_of(v4(10, 99, 0, 1), 999), 3u); // VLAN of no zone
+  EXPECT_EQ(shaper.classroom_of(v4(10, 20, 3, 4), 0), 2u);    // by subnet
+  EXPECT_EQ(shaper.classroom_of(v4(10, 99, 0, 1), 0), 3u);    // no zone
+  EXPECT_EQ(shaper.classroom_of(v4(10, 99, 0, 1), 999), 3u);  // VLAN of no zone
   // The inside endpoint is the server when the flow was opened from outside.
   flow::FlowEntry in = make_flow(v4(10, 1, 0, 5), 101);
   EXPECT_EQ(shaper.assign(in, app_of(0), kInClass).room(), 0u);
@@ -163,8 +163,9 @@ TEST(Shaper, WithoutBandwidthEverythingPasses) {
   EXPECT_TRUE(s.admit(e, nullptr, true, 1500, kInClass));  // no image at all
   std::string text = kPolicy;
   text.erase(text.find("bandwidth:"));
-  text += "rules:\n  - { name: r, from: [classrooms, teachers], app: [teaching, video], "
-          "when: class-hours, action: allow }\n";
+  text +=
+      "rules:\n  - { name: r, from: [classrooms, teachers], app: [teaching, video], "
+      "when: class-hours, action: allow }\n";
   s.set_image(compile(text));
   EXPECT_FALSE(s.enabled());
   for (int i = 0; i < 1000; ++i) EXPECT_TRUE(s.admit(e, nullptr, true, 1500, kInClass));
