@@ -48,10 +48,9 @@ PolicyLoader::PolicyLoader(PolicyCompiler compile,
     : compile_(std::move(compile)), slots_(std::move(slots)), qs_(qs),
       timeout_(quiescent_timeout), use_acl_(use_acl) {}
 
-PolicyLoader::~PolicyLoader() {
-  // Workers have stopped by now (the runtime joins them first); nothing reads the bindings.
-  for (auto& g : stuck_) (void)g.release();
-}
+// Workers have stopped by now (the runtime joins them first): nothing reads any binding, the
+// stuck generations included.
+PolicyLoader::~PolicyLoader() = default;
 
 nlohmann::json PolicyLoader::prepare(const std::string& source, const std::string& origin) {
   auto t0 = std::chrono::steady_clock::now();

@@ -73,7 +73,8 @@ class PolicyLoader {
   std::chrono::milliseconds timeout_;
   bool use_acl_;
   std::unique_ptr<Generation> prepared_, active_;
-  std::vector<std::unique_ptr<Generation>> stuck_;  // never freed: a worker did not report
+  // Not freed while workers run: a worker did not report after they were replaced.
+  std::vector<std::unique_ptr<Generation>> stuck_;
   uint64_t last_generation_ = 0;
   uint64_t prepares_ok_ = 0, prepares_failed_ = 0, applies_ = 0;
 };

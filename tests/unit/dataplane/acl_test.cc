@@ -128,7 +128,7 @@ TEST(Acl, ExamplePoliciesAgreeWithEvaluate) {
     SCOPED_TRACE(e.path().string());
     auto im = compile(read(e.path()));
     ASSERT_TRUE(im);
-    compare(*im, 20000, 7 + n);
+    compare(*im, 5000, 7 + n);
     ++n;
   }
   EXPECT_GE(n, 3);
@@ -171,7 +171,7 @@ default: allow
   auto acl = AclIndex::build(*im, &err);
   ASSERT_TRUE(acl) << err;
   EXPECT_EQ(acl->conditional_rules(), 3u);  // teach, video-class, icmp-class
-  compare(*im, 50000, 42);
+  compare(*im, 20000, 42);
 }
 
 TEST(Acl, ExplosionIsRefusedWithTheRuleNamed) {

@@ -73,9 +73,14 @@ struct Workers {
     for (auto& s : slots) v.push_back(&s);
     return v;
   }
-  ~Workers() {
+  // Call before the loader goes: like the runtime, stop the readers before freeing bindings.
+  void join() {
     stop.store(true);
     for (auto& t : threads) t.join();
+    threads.clear();
+  }
+  ~Workers() {
+    join();
     std::free(qs);
   }
 };
@@ -121,6 +126,7 @@ TEST(PolicyLoader, PrepareChangesNothingApplySwapsEveryWorker) {
   EXPECT_EQ(rules[2]["rule"], "default");
   EXPECT_GT(rules[2]["packets"].get<uint64_t>(), 0u);
   EXPECT_NE(loader.status()["sha256"], st["sha256"]);
+  w.join();
 }
 
 TEST(PolicyLoader, BadPolicyChangesNothingAndNamesTheError) {
@@ -141,6 +147,7 @@ TEST(PolicyLoader, BadPolicyChangesNothingAndNamesTheError) {
   EXPECT_EQ(loader.status()["generation"], 1);
   EXPECT_EQ(loader.status()["prepares_failed"], 1);
   EXPECT_FALSE(loader.apply(2)["ok"]) << "nothing prepared";
+  w.join();
 }
 
 TEST(PolicyLoader, ApplyNeedsThePreparedGeneration) {
@@ -155,6 +162,7 @@ TEST(PolicyLoader, ApplyNeedsThePreparedGeneration) {
             std::string::npos);
   EXPECT_TRUE(loader.apply(2)["ok"]);
   EXPECT_EQ(loader.status()["origin"], "b.yaml");
+  w.join();
 }
 
 TEST(PolicyLoader, WorkerThatNeverReportsIsAnErrorAndTheOldImageIsKept) {
@@ -172,6 +180,7 @@ TEST(PolicyLoader, WorkerThatNeverReportsIsAnErrorAndTheOldImageIsKept) {
   EXPECT_EQ(loader.status()["generation"], 2) << "published all the same";
   w.paused.store(false);  // (ASan: generation 1 must still be alive while workers read it)
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  w.join();
 }
 
 TEST(PolicyLoader, WithoutCompilerLoadingIsRefused) {
