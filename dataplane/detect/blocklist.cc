@@ -10,8 +10,10 @@ namespace cg::detect {
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -39,9 +41,9 @@ unsigned __int128 to_u128(const std::array<uint8_t, 16>& a) {
 
 bool is_local_name(std::string_view s) {
   static constexpr std::string_view kNames[] = {
-      "localhost", "localhost.localdomain", "local", "broadcasthost", "ip6-localhost",
-      "ip6-loopback", "ip6-localnet", "ip6-mcastprefix", "ip6-allnodes", "ip6-allrouters",
-      "ip6-allhosts", "0.0.0.0"};
+      "localhost",     "localhost.localdomain", "local",        "broadcasthost",
+      "ip6-localhost", "ip6-loopback",          "ip6-localnet", "ip6-mcastprefix",
+      "ip6-allnodes",  "ip6-allrouters",        "ip6-allhosts", "0.0.0.0"};
   for (auto n : kNames)
     if (s == n) return true;
   return false;
@@ -110,9 +112,8 @@ bool Blocklist::add_token_addr(std::string_view tok, std::string* why) {
   int len = bits;
   if (slash != std::string_view::npos) {
     std::string_view l = tok.substr(slash + 1);
-    if (l.empty() || l.size() > 3 || !std::all_of(l.begin(), l.end(), [](char c) {
-          return c >= '0' && c <= '9';
-        })) {
+    if (l.empty() || l.size() > 3 ||
+        !std::all_of(l.begin(), l.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       *why = "bad prefix length";
       return false;
     }
@@ -124,9 +125,9 @@ bool Blocklist::add_token_addr(std::string_view tok, std::string* why) {
   }
   const int host_bits = bits - len;  // bits == 32: the mapped prefix (96 bits) stays fixed
   const unsigned __int128 v = to_u128(a);
-  const unsigned __int128 span =
-      host_bits >= 128 ? ~static_cast<unsigned __int128>(0)
-                       : (static_cast<unsigned __int128>(1) << host_bits) - 1;
+  const unsigned __int128 span = host_bits >= 128
+                                     ? ~static_cast<unsigned __int128>(0)
+                                     : (static_cast<unsigned __int128>(1) << host_bits) - 1;
   ranges_.push_back({v & ~span, (v & ~span) | span});
   return true;
 }

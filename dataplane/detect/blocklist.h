@@ -25,8 +25,8 @@ struct BlocklistStats {
   uint64_t lines = 0;
   uint64_t addresses = 0;  // single addresses and prefixes
   uint64_t domains = 0;
-  uint64_t rejected = 0;   // lines that are none of the formats above
-  uint64_t truncated = 0;  // entries left out because the list reached max_entries
+  uint64_t rejected = 0;                 // lines that are none of the formats above
+  uint64_t truncated = 0;                // entries left out because the list reached max_entries
   std::vector<std::string> diagnostics;  // "SOURCE:LINE: problem", the first kMaxDiagnostics
   static constexpr size_t kMaxDiagnostics = 20;
 };
@@ -67,9 +67,9 @@ class Blocklist {
   const char* find_exact(std::string_view s) const;
 
   size_t max_entries_;
-  std::vector<Range> ranges_;        // sorted, merged after finalize()
-  std::vector<std::string> names_;   // lower case, no trailing dot
-  std::vector<uint32_t> index_;      // open addressing: names_ index + 1, 0 = empty
+  std::vector<Range> ranges_;       // sorted, merged after finalize()
+  std::vector<std::string> names_;  // lower case, no trailing dot
+  std::vector<uint32_t> index_;     // open addressing: names_ index + 1, 0 = empty
   std::vector<uint64_t> index_hash_;
   uint64_t mask_ = 0;
   bool final_ = false;

@@ -72,7 +72,9 @@ void addr_text(const std::array<uint8_t, 16>& a, char* out, size_t n) {
 
 }  // namespace
 
-std::string_view counter_name(Counter c) { return kCounterNames[static_cast<size_t>(c)]; }
+std::string_view counter_name(Counter c) {
+  return kCounterNames[static_cast<size_t>(c)];
+}
 
 uint8_t ndpi_severity(int risk) {
   if (risk <= 0 || risk >= NDPI_MAX_RISK) return 0;
@@ -82,11 +84,16 @@ uint8_t ndpi_severity(int risk) {
 
 api::Severity severity_of_ndpi(uint8_t s) {
   switch (s) {
-    case 1: return api::Severity::kLow;
-    case 2: return api::Severity::kMedium;
-    case 3: return api::Severity::kHigh;
-    case 4: return api::Severity::kCritical;
-    default: return api::Severity::kInfo;
+    case 1:
+      return api::Severity::kLow;
+    case 2:
+      return api::Severity::kMedium;
+    case 3:
+      return api::Severity::kHigh;
+    case 4:
+      return api::Severity::kCritical;
+    default:
+      return api::Severity::kInfo;
   }
 }
 
@@ -125,7 +132,9 @@ size_t Detector::memory_bytes() const {
          ring_.capacity() * sizeof(exporter::Event);
 }
 
-uint64_t Detector::flow_id(const flow::FlowEntry& e) { return exporter::flow_id_of(e); }
+uint64_t Detector::flow_id(const flow::FlowEntry& e) {
+  return exporter::flow_id_of(e);
+}
 
 exporter::Event Detector::base(const flow::FlowEntry& e, exporter::EventKind kind,
                                uint64_t now_ns) const {
@@ -326,10 +335,10 @@ bool Detector::check_domain(const flow::FlowEntry& e, const classify::Classifier
   ev.set_name(hit);
   const uint16_t m = fc.master ? fc.master : fc.app;
   using exporter::MatchOn;
-  ev.match_on = m == NDPI_PROTOCOL_DNS                               ? MatchOn::kDnsQuery
+  ev.match_on = m == NDPI_PROTOCOL_DNS                              ? MatchOn::kDnsQuery
                 : m == NDPI_PROTOCOL_TLS || m == NDPI_PROTOCOL_QUIC ? MatchOn::kTlsSni
-                : m == NDPI_PROTOCOL_HTTP                            ? MatchOn::kHttpHost
-                                                                     : MatchOn::kHostname;
+                : m == NDPI_PROTOCOL_HTTP                           ? MatchOn::kHttpHost
+                                                                    : MatchOn::kHostname;
   ev.severity = static_cast<uint8_t>(cfg_.blocklist_severity);
   ev.blocked = cfg_.blocklist_block && block(e);
   if (allow_event(ev.src, kBlocklistTag, now_ns, &ev.suppressed)) {
@@ -375,8 +384,8 @@ bool Detector::allow_event(const std::array<uint8_t, 16>& src, int32_t tag, uint
                            uint32_t* carried) {
   RateKey k{src, tag};
   bool fresh, evicted;
-  RateEntry& re = rates_.find(k, hash_bytes(src.data(), 16, static_cast<uint64_t>(tag) + 3),
-                              now_ns, cfg_.policy_window_ns, &fresh, &evicted);
+  RateEntry& re = rates_.find(k, hash_bytes(src.data(), 16, static_cast<uint64_t>(tag) + 3), now_ns,
+                              cfg_.policy_window_ns, &fresh, &evicted);
   if (evicted) inc(Counter::kRateEvictions);
   if (re.emitted >= cfg_.policy_events_per_source) {
     ++re.suppressed;
@@ -393,13 +402,13 @@ void Detector::on_verdict(const flow::FlowEntry& e, const classify::Classifier* 
                           const enforce::FlowVerdict& after, uint64_t now_ns) {
   using V = enforce::FlowVerdict;
   if (!cfg_.enabled || !(after.flags & V::kJudged) || (after.flags & V::kPending)) return;
-  if (before.rule == after.rule && !((before.flags ^ after.flags) & (V::kJudged | V::kDeny |
-                                                                      V::kPending)))
+  if (before.rule == after.rule &&
+      !((before.flags ^ after.flags) & (V::kJudged | V::kDeny | V::kPending)))
     return;  // same decision as before (a re-judgement after an epoch change)
   const bool denied = after.flags & V::kDeny;
   const int32_t rule = static_cast<int32_t>(after.rule) - 1;
-  const api::Rule* r = rule >= 0 && static_cast<size_t>(rule) < im.rules.size() ? &im.rules[rule]
-                                                                                  : nullptr;
+  const api::Rule* r =
+      rule >= 0 && static_cast<size_t>(rule) < im.rules.size() ? &im.rules[rule] : nullptr;
   const bool alerting = r && (r->alert != api::Severity::kNone || r->action == api::Action::kLog);
   if (!denied && !alerting) return;
   uint32_t carried = 0;

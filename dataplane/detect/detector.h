@@ -29,18 +29,18 @@ namespace cg::detect {
 // the dataplane configuration (dataplane/runtime/config.cc).
 struct DetectConfig {
   bool enabled = true;
-  uint32_t scan_ports = 20;        // distinct ports of one host from one source ...
-  uint32_t sweep_hosts = 20;       // distinct hosts on one port from one source ...
+  uint32_t scan_ports = 20;                     // distinct ports of one host from one source ...
+  uint32_t sweep_hosts = 20;                    // distinct hosts on one port from one source ...
   uint64_t scan_window_ns = 10'000'000'000ull;  // ... within this window
-  uint32_t scan_table = 8192;      // tracked (source, host) and (source, port) pairs, each
+  uint32_t scan_table = 8192;          // tracked (source, host) and (source, port) pairs, each
   uint32_t syn_flood_packets = 2000;   // SYNs toward one host ...
   uint32_t udp_flood_packets = 50000;  // UDP packets toward one host ...
   uint64_t flood_window_ns = 1'000'000'000ull;  // ... within this window
-  uint32_t flood_table = 4096;     // tracked destination hosts
+  uint32_t flood_table = 4096;                  // tracked destination hosts
   std::vector<std::string> blocklist_files;
-  bool blocklist_block = true;     // a hit drops the flow (false: alert only)
+  bool blocklist_block = true;  // a hit drops the flow (false: alert only)
   api::Severity blocklist_severity = api::Severity::kHigh;
-  uint8_t risk_min_severity = 2;   // nDPI ndpi_risk_severity: 1 low, 2 medium, 3 high, 4 severe
+  uint8_t risk_min_severity = 2;  // nDPI ndpi_risk_severity: 1 low, 2 medium, 3 high, 4 severe
   std::vector<std::string> risk_ignore;  // nDPI risk names that never raise events
   // Event budget per (source, rule) for policy events and per source for blocklist hits.
   uint32_t policy_events_per_source = 10;
@@ -67,12 +67,12 @@ enum class Counter : uint8_t {
   kPolicyEventsSuppressed,
   kBlocklistEventsSuppressed,  // blocklist hits of one source beyond the budget (still blocked)
   kBlockedPackets,
-  kScanEvictions,   // a tracked pair was evicted to make room (oldest window in its set)
+  kScanEvictions,  // a tracked pair was evicted to make room (oldest window in its set)
   kFloodEvictions,
   kRateEvictions,
   kBlockedTableFull,  // a blocklisted flow could not be remembered: only its first packet dropped
   kEventsEmitted,
-  kEventsLost,      // the event ring was full
+  kEventsLost,  // the event ring was full
   kCount
 };
 inline constexpr size_t kCounterCount = static_cast<size_t>(Counter::kCount);
@@ -99,8 +99,7 @@ class WindowTable {
   }
   // Returns the entry for key (fresh when `*fresh`); `evicted` is set when a live one was evicted.
   template <class Key>
-  Entry& find(const Key& k, uint64_t h, uint64_t now, uint64_t window, bool* fresh,
-              bool* evicted) {
+  Entry& find(const Key& k, uint64_t h, uint64_t now, uint64_t window, bool* fresh, bool* evicted) {
     Entry* set = &e_[(h & mask_) * kWays];
     *evicted = false;
     for (uint32_t w = 0; w < kWays; ++w) {

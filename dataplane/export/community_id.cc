@@ -15,34 +15,57 @@ bool is_mapped(const std::array<uint8_t, 16>& a) {
 // ICMP type -> counterpart type (the spec's port equivalents); -1 when the message is one-way.
 int icmp4_counterpart(uint16_t type) {
   switch (type) {
-    case 8: return 0;    // echo -> echo reply
-    case 0: return 8;
-    case 13: return 14;  // timestamp
-    case 14: return 13;
-    case 15: return 16;  // information
-    case 16: return 15;
-    case 10: return 9;   // router solicitation -> advertisement
-    case 17: return 18;  // address mask
-    case 18: return 17;
-    default: return -1;
+    case 8:
+      return 0;  // echo -> echo reply
+    case 0:
+      return 8;
+    case 13:
+      return 14;  // timestamp
+    case 14:
+      return 13;
+    case 15:
+      return 16;  // information
+    case 16:
+      return 15;
+    case 10:
+      return 9;  // router solicitation -> advertisement
+    case 17:
+      return 18;  // address mask
+    case 18:
+      return 17;
+    default:
+      return -1;
   }
 }
 
 int icmp6_counterpart(uint16_t type) {
   switch (type) {
-    case 128: return 129;  // echo
-    case 129: return 128;
-    case 133: return 134;  // router solicitation / advertisement
-    case 134: return 133;
-    case 135: return 136;  // neighbor solicitation / advertisement
-    case 136: return 135;
-    case 130: return 131;  // MLD query / report
-    case 131: return 130;
-    case 139: return 140;  // node information query / reply (WRU)
-    case 140: return 139;
-    case 144: return 145;  // home agent address discovery
-    case 145: return 144;
-    default: return -1;
+    case 128:
+      return 129;  // echo
+    case 129:
+      return 128;
+    case 133:
+      return 134;  // router solicitation / advertisement
+    case 134:
+      return 133;
+    case 135:
+      return 136;  // neighbor solicitation / advertisement
+    case 136:
+      return 135;
+    case 130:
+      return 131;  // MLD query / report
+    case 131:
+      return 130;
+    case 139:
+      return 140;  // node information query / reply (WRU)
+    case 140:
+      return 139;
+    case 144:
+      return 145;  // home agent address discovery
+    case 145:
+      return 144;
+    default:
+      return -1;
   }
 }
 

@@ -13,7 +13,6 @@ namespace cg::exporter {
 // and ICMPv6 pass the type as `src_port` and the code as `dst_port` (the spec maps them to
 // port equivalents); for protocols without ports (not TCP/UDP/SCTP/ICMP) the ports are ignored.
 std::string community_id(const std::array<uint8_t, 16>& src, const std::array<uint8_t, 16>& dst,
-                         uint8_t proto, uint16_t src_port, uint16_t dst_port,
-                         uint16_t seed = 0);
+                         uint8_t proto, uint16_t src_port, uint16_t dst_port, uint16_t seed = 0);
 
 }  // namespace cg::exporter

@@ -31,9 +31,9 @@ inline constexpr size_t kEventKindCount = static_cast<size_t>(EventKind::kCount)
 enum class MatchOn : uint8_t { kNone, kIp, kDnsQuery, kTlsSni, kHttpHost, kHostname };
 
 struct Event {
-  uint64_t ts_ns = 0;    // packet time (capture time in --replay)
-  uint64_t seq = 0;      // per-worker sequence number (part of the event id)
-  uint64_t flow_id = 0;  // stable id of the flow (also in the IPFIX record), 0 = none
+  uint64_t ts_ns = 0;             // packet time (capture time in --replay)
+  uint64_t seq = 0;               // per-worker sequence number (part of the event id)
+  uint64_t flow_id = 0;           // stable id of the flow (also in the IPFIX record), 0 = none
   std::array<uint8_t, 16> src{};  // IPv4 as IPv4-mapped IPv6 (the parser's form)
   std::array<uint8_t, 16> dst{};
   uint16_t src_port = 0;
@@ -47,16 +47,16 @@ struct Event {
   bool src_outside = false;  // the source entered on the outside port (zone is the dst's)
   MatchOn match_on = MatchOn::kNone;
   int16_t worker = -1;
-  uint32_t count = 0;      // detectors: distinct ports / hosts, or packets in the window
-  uint32_t threshold = 0;  // the threshold that was crossed
-  uint32_t window_ms = 0;  // the detector's window
+  uint32_t count = 0;       // detectors: distinct ports / hosts, or packets in the window
+  uint32_t threshold = 0;   // the threshold that was crossed
+  uint32_t window_ms = 0;   // the detector's window
   int32_t rule = -1;        // policy: rule index, -1 = the default action
   uint32_t suppressed = 0;  // policy: repeats suppressed by the per-source rate limit before this
   uint64_t risk = 0;        // nDPI risk bitmap (kFlowRisk)
   uint64_t lost = 0;        // kOverflow: events lost since the last overflow event
-  char name[64] = {};  // rule name / matched domain or prefix / overflow place
-  char host[64] = {};  // flow hostname (SNI / Host / DNS query), may be empty
-  char app[32] = {};   // nDPI app name (master.app) when classified
+  char name[64] = {};       // rule name / matched domain or prefix / overflow place
+  char host[64] = {};       // flow hostname (SNI / Host / DNS query), may be empty
+  char app[32] = {};        // nDPI app name (master.app) when classified
 
   void set_name(const char* s) { copy(name, sizeof(name), s); }
   void set_host(const char* s) { copy(host, sizeof(host), s); }

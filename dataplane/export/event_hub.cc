@@ -9,12 +9,14 @@
 namespace cg::exporter {
 namespace {
 constexpr const char* kHubCounterNames[] = {
-    "events_drained", "events_delivered", "events_subscriber_lost", "events_subscribers_dropped",
+    "events_drained",   "events_delivered", "events_subscriber_lost", "events_subscribers_dropped",
     "events_ring_lost", "events_eve_lines", "events_eve_errors",
 };
 }  // namespace
 
-const char* hub_counter_name(HubCounter c) { return kHubCounterNames[static_cast<size_t>(c)]; }
+const char* hub_counter_name(HubCounter c) {
+  return kHubCounterNames[static_cast<size_t>(c)];
+}
 
 // ---- EveWriter -----------------------------------------------------------------------------
 
@@ -80,9 +82,13 @@ bool EventHub::open(std::string* error) {
   return eve_->open(error);
 }
 
-void EventHub::add_ring(EventRing* ring, int worker) { rings_.push_back({ring, worker, 0}); }
+void EventHub::add_ring(EventRing* ring, int worker) {
+  rings_.push_back({ring, worker, 0});
+}
 
-void EventHub::subscribe(int fd) { subs_.push_back({fd, {}, 0}); }
+void EventHub::subscribe(int fd) {
+  subs_.push_back({fd, {}, 0});
+}
 
 void EventHub::write_out(Sub& s) {
   while (!s.out.empty()) {

@@ -46,11 +46,11 @@ class EveWriter {
 };
 
 enum class HubCounter : uint8_t {
-  kEvents,               // events drained from the worker rings
-  kDelivered,            // event lines queued to subscribers (summed over subscribers)
-  kSubscriberLost,       // event lines a subscriber's buffer had no room for
-  kSubscriberDropped,    // subscribers removed after a socket error
-  kRingLost,             // events the worker rings lost (reported as overflow events)
+  kEvents,             // events drained from the worker rings
+  kDelivered,          // event lines queued to subscribers (summed over subscribers)
+  kSubscriberLost,     // event lines a subscriber's buffer had no room for
+  kSubscriberDropped,  // subscribers removed after a socket error
+  kRingLost,           // events the worker rings lost (reported as overflow events)
   kEveLines,
   kEveErrors,
   kCount

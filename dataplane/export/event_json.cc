@@ -35,23 +35,34 @@ constexpr KindInfo kKinds[kEventKindCount] = {
 
 const char* match_on_name(MatchOn m) {
   switch (m) {
-    case MatchOn::kIp: return "ip";
-    case MatchOn::kDnsQuery: return "dns_query";
-    case MatchOn::kTlsSni: return "tls_sni";
-    case MatchOn::kHttpHost: return "http_host";
-    case MatchOn::kHostname: return "hostname";
-    case MatchOn::kNone: break;
+    case MatchOn::kIp:
+      return "ip";
+    case MatchOn::kDnsQuery:
+      return "dns_query";
+    case MatchOn::kTlsSni:
+      return "tls_sni";
+    case MatchOn::kHttpHost:
+      return "http_host";
+    case MatchOn::kHostname:
+      return "hostname";
+    case MatchOn::kNone:
+      break;
   }
   return "";
 }
 
 const char* severity_name(uint8_t s) {
   switch (static_cast<api::Severity>(s)) {
-    case api::Severity::kCritical: return "critical";
-    case api::Severity::kHigh: return "high";
-    case api::Severity::kMedium: return "medium";
-    case api::Severity::kLow: return "low";
-    default: return "info";
+    case api::Severity::kCritical:
+      return "critical";
+    case api::Severity::kHigh:
+      return "high";
+    case api::Severity::kMedium:
+      return "medium";
+    case api::Severity::kLow:
+      return "low";
+    default:
+      return "info";
   }
 }
 
@@ -65,7 +76,8 @@ uint16_t zone_of(const api::PolicyImage& im, const std::array<uint8_t, 16>& a, u
   uint16_t best = api::kNoZone;
   for (size_t z = 0; z < im.zones.size(); ++z) {
     if (v4) {
-      const uint32_t x = uint32_t{a[12]} << 24 | uint32_t{a[13]} << 16 | uint32_t{a[14]} << 8 | a[15];
+      const uint32_t x =
+          uint32_t{a[12]} << 24 | uint32_t{a[13]} << 16 | uint32_t{a[14]} << 8 | a[15];
       for (const auto& p : im.zones[z].v4)
         if (p.len > best_len && api::v4_in({p}, x)) {
           best_len = p.len;
@@ -84,15 +96,22 @@ uint16_t zone_of(const api::PolicyImage& im, const std::array<uint8_t, 16>& a, u
 
 }  // namespace
 
-const char* detector_name(EventKind k) { return kKinds[static_cast<size_t>(k)].detector; }
+const char* detector_name(EventKind k) {
+  return kKinds[static_cast<size_t>(k)].detector;
+}
 
 int eve_severity(uint8_t s) {
   switch (static_cast<api::Severity>(s)) {
-    case api::Severity::kCritical: return 1;
-    case api::Severity::kHigh: return 2;
-    case api::Severity::kMedium: return 3;
-    case api::Severity::kLow: return 4;
-    default: return 5;
+    case api::Severity::kCritical:
+      return 1;
+    case api::Severity::kHigh:
+      return 2;
+    case api::Severity::kMedium:
+      return 3;
+    case api::Severity::kLow:
+      return 4;
+    default:
+      return 5;
   }
 }
 
@@ -131,8 +150,9 @@ nlohmann::json to_json(const Event& ev, const EventContext& ctx) {
                 ev.seq);
   j["event_id"] = id;
   j["schema_version"] = kEventSchemaVersion;
-  const std::string school =
-      !ctx.school_id.empty() ? ctx.school_id : ctx.image ? ctx.image->school_id : "";
+  const std::string school = !ctx.school_id.empty() ? ctx.school_id
+                             : ctx.image            ? ctx.image->school_id
+                                                    : "";
   if (!school.empty()) j["school_id"] = school;
   if (ev.kind == EventKind::kOverflow) {
     j["event_type"] = "overflow";
@@ -196,12 +216,14 @@ nlohmann::json to_json(const Event& ev, const EventContext& ctx) {
       break;
     case EventKind::kBlocklistIp:
     case EventKind::kBlocklistDomain:
-      j["blocklist"] = {{"entry", std::string(ev.name)}, {"matched_on", match_on_name(ev.match_on)}};
+      j["blocklist"] = {{"entry", std::string(ev.name)},
+                        {"matched_on", match_on_name(ev.match_on)}};
       break;
     case EventKind::kFlowRisk: {
       nlohmann::json names = nlohmann::json::array();
       for (int r = 1; r < NDPI_MAX_RISK; ++r)
-        if (ev.risk & (uint64_t{1} << r)) names.push_back(ndpi_risk2str(static_cast<ndpi_risk_enum>(r)));
+        if (ev.risk & (uint64_t{1} << r))
+          names.push_back(ndpi_risk2str(static_cast<ndpi_risk_enum>(r)));
       j["risk"] = {{"names", names}, {"top", std::string(ev.name)}};
       break;
     }

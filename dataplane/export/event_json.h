@@ -15,7 +15,7 @@ namespace cg::exporter {
 inline constexpr int kEventSchemaVersion = 1;
 
 struct EventContext {
-  std::string school_id;                        // from the policy image when empty
+  std::string school_id;                          // from the policy image when empty
   std::shared_ptr<const api::PolicyImage> image;  // zones; may be null
   uint32_t run_id = 0;  // random per process start: event ids stay unique across restarts
 };

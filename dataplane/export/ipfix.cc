@@ -26,22 +26,22 @@ struct Field {
 
 // The record layout; addresses are fields 0 and 1 (4 bytes v4, 16 bytes v6).
 constexpr Field kFields[] = {
-    {8, 4, 0},                      // sourceIPv4Address / sourceIPv6Address (27)
-    {12, 4, 0},                     // destinationIPv4Address / destinationIPv6Address (28)
-    {7, 2, 0},                      // sourceTransportPort
-    {11, 2, 0},                     // destinationTransportPort
-    {4, 1, 0},                      // protocolIdentifier
-    {58, 2, 0},                     // vlanId
-    {245, 2, 0},                    // dot1qCustomerVlanId (inner tag of QinQ)
-    {1, 8, 0},                      // octetDeltaCount (initiator -> responder)
-    {2, 8, 0},                      // packetDeltaCount
-    {1, 8, kReversePen},            // reverseOctetDeltaCount (responder -> initiator)
-    {2, 8, kReversePen},            // reversePacketDeltaCount
-    {152, 8, 0},                    // flowStartMilliseconds
-    {153, 8, 0},                    // flowEndMilliseconds
-    {136, 1, 0},                    // flowEndReason
-    {148, 8, 0},                    // flowId (= the events' flow_id)
-    {95, kVarLen, 0},               // applicationId (octetArray: variable length)
+    {8, 4, 0},            // sourceIPv4Address / sourceIPv6Address (27)
+    {12, 4, 0},           // destinationIPv4Address / destinationIPv6Address (28)
+    {7, 2, 0},            // sourceTransportPort
+    {11, 2, 0},           // destinationTransportPort
+    {4, 1, 0},            // protocolIdentifier
+    {58, 2, 0},           // vlanId
+    {245, 2, 0},          // dot1qCustomerVlanId (inner tag of QinQ)
+    {1, 8, 0},            // octetDeltaCount (initiator -> responder)
+    {2, 8, 0},            // packetDeltaCount
+    {1, 8, kReversePen},  // reverseOctetDeltaCount (responder -> initiator)
+    {2, 8, kReversePen},  // reversePacketDeltaCount
+    {152, 8, 0},          // flowStartMilliseconds
+    {153, 8, 0},          // flowEndMilliseconds
+    {136, 1, 0},          // flowEndReason
+    {148, 8, 0},          // flowId (= the events' flow_id)
+    {95, kVarLen, 0},     // applicationId (octetArray: variable length)
     {static_cast<uint16_t>(CgIe::kAppName), kVarLen, 1},
     {static_cast<uint16_t>(CgIe::kHostname), kVarLen, 1},
     {static_cast<uint16_t>(CgIe::kVerdict), 1, 1},
@@ -60,13 +60,15 @@ bool is_mapped(const std::array<uint8_t, 16>& a) {
 }
 
 constexpr const char* kCounterNames[] = {
-    "ipfix_records", "ipfix_app_records", "ipfix_messages", "ipfix_bytes", "ipfix_templates",
-    "ipfix_send_errors", "ipfix_records_lost", "ipfix_reconnects",
+    "ipfix_records",   "ipfix_app_records", "ipfix_messages",     "ipfix_bytes",
+    "ipfix_templates", "ipfix_send_errors", "ipfix_records_lost", "ipfix_reconnects",
 };
 
 }  // namespace
 
-const char* ipfix_counter_name(IpfixCounter c) { return kCounterNames[static_cast<size_t>(c)]; }
+const char* ipfix_counter_name(IpfixCounter c) {
+  return kCounterNames[static_cast<size_t>(c)];
+}
 
 uint32_t ipfix_app_id(uint16_t master, uint16_t app) {
   return uint32_t{6} << 24 | uint32_t{master & 0xfffu} << 12 | (app & 0xfffu);
@@ -176,9 +178,9 @@ bool IpfixEncoder::add_app_name(uint32_t app_id, const std::string& name) {
 bool IpfixEncoder::add(const IpfixFlow& f) {
   const bool v4 = is_mapped(f.src) && is_mapped(f.dst);
   const uint16_t tid = v4 ? kTemplateV4 : kTemplateV6;
-  const size_t need = (set_id_ == tid ? 0 : 4) + (v4 ? 8 : 32) + 2 + 2 + 1 + 2 + 2 + 8 * 4 + 8 +
-                      8 + 1 + 8 + 5 + str_len(f.app) + str_len(f.hostname) + 1 +
-                      str_len(f.zone) + str_len(f.rule);
+  const size_t need = (set_id_ == tid ? 0 : 4) + (v4 ? 8 : 32) + 2 + 2 + 1 + 2 + 2 + 8 * 4 + 8 + 8 +
+                      1 + 8 + 5 + str_len(f.app) + str_len(f.hostname) + 1 + str_len(f.zone) +
+                      str_len(f.rule);
   if (buf_.size() + need > max_) return false;
   open_set(tid);
   if (v4) {
@@ -230,8 +232,8 @@ const std::vector<uint8_t>& IpfixEncoder::finish(uint32_t export_time_s) {
   return out_;
 }
 
-IpfixFlow ipfix_flow(const FlowRecord& r, const classify::Classifier* c,
-                     const enforce::Enforcer* p, const std::string& zone) {
+IpfixFlow ipfix_flow(const FlowRecord& r, const classify::Classifier* c, const enforce::Enforcer* p,
+                     const std::string& zone) {
   IpfixFlow f;
   f.src = r.src_addr;
   f.dst = r.dst_addr;
@@ -246,12 +248,21 @@ IpfixFlow ipfix_flow(const FlowRecord& r, const classify::Classifier* c,
   f.reverse_bytes = r.bytes[1];
   f.start_ms = r.first_seen_ns / 1'000'000;
   f.end_ms = r.last_seen_ns / 1'000'000;
-  switch (r.end_reason < 0 ? flow::EndReason::kShutdown : static_cast<flow::EndReason>(r.end_reason)) {
-    case flow::EndReason::kIdle: f.end_reason = 1; break;
+  switch (r.end_reason < 0 ? flow::EndReason::kShutdown
+                           : static_cast<flow::EndReason>(r.end_reason)) {
+    case flow::EndReason::kIdle:
+      f.end_reason = 1;
+      break;
     case flow::EndReason::kTcpClosed:
-    case flow::EndReason::kReused: f.end_reason = 3; break;
-    case flow::EndReason::kEvicted: f.end_reason = 5; break;
-    case flow::EndReason::kShutdown: f.end_reason = 4; break;
+    case flow::EndReason::kReused:
+      f.end_reason = 3;
+      break;
+    case flow::EndReason::kEvicted:
+      f.end_reason = 5;
+      break;
+    case flow::EndReason::kShutdown:
+      f.end_reason = 4;
+      break;
   }
   f.flow_id = r.flow_id;
   if (c && r.classified) {
@@ -293,7 +304,8 @@ bool IpfixExporter::connect_socket(std::string* error) {
     return false;
   }
   std::string host = cfg_.collector.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   const std::string port = cfg_.collector.substr(colon + 1);
   addrinfo hints{};
   hints.ai_socktype = cfg_.tcp ? SOCK_STREAM : SOCK_DGRAM;
@@ -341,7 +353,7 @@ void IpfixExporter::send(const std::vector<uint8_t>& msg, uint32_t records) {
   inc(IpfixCounter::kSendErrors);
   inc(IpfixCounter::kRecordsLost, records);
   templates_due_ = true;  // the collector may have missed them
-  if (cfg_.tcp) {          // reconnect for the next message
+  if (cfg_.tcp) {         // reconnect for the next message
     std::string err;
     inc(IpfixCounter::kReconnects);
     connect_socket(&err);
@@ -360,7 +372,8 @@ void IpfixExporter::start_message(uint64_t now_s) {
     apps_pending_.clear();  // every known app is named again after new templates
     for (const auto& [id, name] : apps_) apps_pending_.push_back(id);
   }
-  while (!apps_pending_.empty() && enc_.add_app_name(apps_pending_.back(), apps_[apps_pending_.back()])) {
+  while (!apps_pending_.empty() &&
+         enc_.add_app_name(apps_pending_.back(), apps_[apps_pending_.back()])) {
     inc(IpfixCounter::kAppRecords);
     apps_pending_.pop_back();
   }

@@ -39,12 +39,13 @@ struct IpfixFlow {
   uint64_t packets = 0, bytes = 0;                  // initiator -> responder
   uint64_t reverse_packets = 0, reverse_bytes = 0;  // responder -> initiator
   uint64_t start_ms = 0, end_ms = 0;                // epoch milliseconds
-  uint8_t end_reason = 3;  // IPFIX flowEndReason: 1 idle, 2 active, 3 end detected, 4 forced, 5 lack of resources
-  uint64_t flow_id = 0;    // the events' flow_id
-  uint32_t app_id = 0;     // applicationId: classification engine 6 (user defined) << 24 | selector
-  std::string app;         // "TLS.YouTube"
+  uint8_t end_reason =
+      3;  // IPFIX flowEndReason: 1 idle, 2 active, 3 end detected, 4 forced, 5 lack of resources
+  uint64_t flow_id = 0;  // the events' flow_id
+  uint32_t app_id = 0;   // applicationId: classification engine 6 (user defined) << 24 | selector
+  std::string app;       // "TLS.YouTube"
   std::string hostname;
-  uint8_t verdict = 0;     // 0 no policy, 1 allow, 2 deny
+  uint8_t verdict = 0;  // 0 no policy, 1 allow, 2 deny
   std::string zone;
   std::string rule;
 };
@@ -60,14 +61,14 @@ struct IpfixConfig {
 };
 
 enum class IpfixCounter : uint8_t {
-  kRecords,        // flow data records sent
-  kAppRecords,     // app-name options records sent
+  kRecords,     // flow data records sent
+  kAppRecords,  // app-name options records sent
   kMessages,
   kBytes,
-  kTemplates,      // template sets sent
-  kSendErrors,     // messages the socket refused (records in them are lost, counted below)
+  kTemplates,   // template sets sent
+  kSendErrors,  // messages the socket refused (records in them are lost, counted below)
   kRecordsLost,
-  kReconnects,     // TCP
+  kReconnects,  // TCP
   kCount
 };
 const char* ipfix_counter_name(IpfixCounter c);
@@ -145,7 +146,7 @@ uint32_t ipfix_app_id(uint16_t master, uint16_t app);
 // The export form of an ended flow: counts, times, end reason, flow id; with a classifier the
 // app (id and ndpiReader name) and hostname; with an enforcer holding a policy the verdict and
 // rule; `zone` is the school-side endpoint's zone name (may be empty).
-IpfixFlow ipfix_flow(const FlowRecord& r, const classify::Classifier* c,
-                     const enforce::Enforcer* p, const std::string& zone = "");
+IpfixFlow ipfix_flow(const FlowRecord& r, const classify::Classifier* c, const enforce::Enforcer* p,
+                     const std::string& zone = "");
 
 }  // namespace cg::exporter

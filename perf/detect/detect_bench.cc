@@ -1,7 +1,8 @@
 // Detector cost per packet: the same in-memory packets through two pipelines, one with the
 // detection stage (scans, floods, blocklists with a 10,000-entry list, risks) and one without,
 // interleaved rounds in the same run; classification on in both (the live configuration).
-//   cg-bench-detect FILE.pcap [rounds] [--no-classify]   -> one JSON line with ns/packet for both and the ratio
+//   cg-bench-detect FILE.pcap [rounds] [--no-classify]   -> one JSON line with ns/packet for both
+//   and the ratio
 #include <pcap/pcap.h>
 
 #include <algorithm>
@@ -53,7 +54,8 @@ double run_once(const Capture& cap, bool detect, std::shared_ptr<const detect::B
     while (p.detector().events().pop(drain, 256)) {
     }
   }
-  const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+  const double ns =
+      std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
   *events = p.detector().counter(detect::Counter::kEventsEmitted);
   *packets = refs.size();
   return ns / static_cast<double>(refs.size());

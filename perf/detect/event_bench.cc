@@ -62,12 +62,12 @@ int main(int argc, char** argv) {
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   shutdown(sv[0], SHUT_WR);
   reader.join();
-  std::printf("{\"events\":%lu,\"delivered\":%lu,\"ring_lost\":%lu,\"subscriber_lost\":%lu,"
-              "\"seconds\":%.3f,\"events_per_s\":%.0f}\n",
-              static_cast<unsigned long>(total),
-              static_cast<unsigned long>(lines.load()),
-              static_cast<unsigned long>(ring.dropped()),
-              static_cast<unsigned long>(hub.counter(HubCounter::kSubscriberLost)), s,
-              static_cast<double>(total) / s);
+  std::printf(
+      "{\"events\":%lu,\"delivered\":%lu,\"ring_lost\":%lu,\"subscriber_lost\":%lu,"
+      "\"seconds\":%.3f,\"events_per_s\":%.0f}\n",
+      static_cast<unsigned long>(total), static_cast<unsigned long>(lines.load()),
+      static_cast<unsigned long>(ring.dropped()),
+      static_cast<unsigned long>(hub.counter(HubCounter::kSubscriberLost)), s,
+      static_cast<double>(total) / s);
   return ring.dropped() || hub.counter(HubCounter::kSubscriberLost) ? 1 : 0;
 }

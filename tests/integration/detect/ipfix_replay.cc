@@ -53,12 +53,18 @@ int main(int argc, char** argv) {
   uint64_t synthetic = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--collector" && i + 1 < argc) cfg.collector = argv[++i];
-    else if (a == "--tcp") cfg.tcp = true;
-    else if (a == "--pcap" && i + 1 < argc) pcap_path = argv[++i];
-    else if (a == "--synthetic" && i + 1 < argc) synthetic = std::stoull(argv[++i]);
+    if (a == "--collector" && i + 1 < argc)
+      cfg.collector = argv[++i];
+    else if (a == "--tcp")
+      cfg.tcp = true;
+    else if (a == "--pcap" && i + 1 < argc)
+      pcap_path = argv[++i];
+    else if (a == "--synthetic" && i + 1 < argc)
+      synthetic = std::stoull(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: %s --collector HOST:PORT [--tcp] (--pcap FILE | --synthetic N)\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s --collector HOST:PORT [--tcp] (--pcap FILE | --synthetic N)\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -78,9 +84,14 @@ int main(int argc, char** argv) {
     f.app_id = exporter::ipfix_app_id(91, 124);
     f.hostname = "www.youtube.com";
     for (uint64_t i = 0; i < synthetic; ++i) {
-      f.src[12] = 10; f.src[13] = static_cast<uint8_t>(i >> 16);
-      f.src[14] = static_cast<uint8_t>(i >> 8); f.src[15] = static_cast<uint8_t>(i);
-      f.dst[12] = 192; f.dst[13] = 0; f.dst[14] = 2; f.dst[15] = 1;
+      f.src[12] = 10;
+      f.src[13] = static_cast<uint8_t>(i >> 16);
+      f.src[14] = static_cast<uint8_t>(i >> 8);
+      f.src[15] = static_cast<uint8_t>(i);
+      f.dst[12] = 192;
+      f.dst[13] = 0;
+      f.dst[14] = 2;
+      f.dst[15] = 1;
       f.src_port = static_cast<uint16_t>(1024 + i % 60000);
       f.dst_port = 443;
       f.packets = 10 + i % 7;
@@ -92,7 +103,8 @@ int main(int argc, char** argv) {
     }
     x->flush(now_s);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    nlohmann::json j = {{"flows", synthetic}, {"seconds", secs},
+    nlohmann::json j = {{"flows", synthetic},
+                        {"seconds", secs},
                         {"records_per_s", static_cast<double>(synthetic) / secs}};
     for (size_t c = 0; c < static_cast<size_t>(exporter::IpfixCounter::kCount); ++c)
       j[exporter::ipfix_counter_name(static_cast<exporter::IpfixCounter>(c))] =
@@ -102,7 +114,8 @@ int main(int argc, char** argv) {
   }
 
   char ebuf[PCAP_ERRBUF_SIZE];
-  pcap_t* pc = pcap_open_offline_with_tstamp_precision(pcap_path.c_str(), PCAP_TSTAMP_PRECISION_NANO, ebuf);
+  pcap_t* pc =
+      pcap_open_offline_with_tstamp_precision(pcap_path.c_str(), PCAP_TSTAMP_PRECISION_NANO, ebuf);
   if (!pc) {
     std::fprintf(stderr, "%s\n", ebuf);
     return 1;
@@ -111,8 +124,10 @@ int main(int argc, char** argv) {
   pcfg.table.capacity = 1 << 14;
   pcfg.classifier.max_inspecting = 1 << 12;
   pcfg.classifier.max_hostnames = 1 << 12;
-  if (pcap_datalink(pc) == DLT_RAW) pcfg.link = packet::LinkType::kRawIp;
-  else if (pcap_datalink(pc) == DLT_LINUX_SLL) pcfg.link = packet::LinkType::kLinuxSll;
+  if (pcap_datalink(pc) == DLT_RAW)
+    pcfg.link = packet::LinkType::kRawIp;
+  else if (pcap_datalink(pc) == DLT_LINUX_SLL)
+    pcfg.link = packet::LinkType::kLinuxSll;
   pipeline::Pipeline pipe(pcfg);
   Sink sink{x.get(), &pipe, now_s, {}};
   pipe.set_end_callback(&Sink::on_end, &sink);

@@ -33,7 +33,8 @@ struct Harness {
     pipeline::Verdict v;
     p.process(&r, 1, &v);
     Event buf[64];
-    while (uint32_t n = p.detector().events().pop(buf, 64)) events.insert(events.end(), buf, buf + n);
+    while (uint32_t n = p.detector().events().pop(buf, 64))
+      events.insert(events.end(), buf, buf + n);
     return v;
   }
   size_t count(EventKind k) const {
@@ -74,7 +75,8 @@ TEST(Detector, VerticalScanFiresOnceAtThresholdPerWindow) {
   EXPECT_EQ(j["src_ip"], "10.0.0.9");
   EXPECT_EQ(j["dest_ip"], "10.0.0.1");
   EXPECT_EQ(j["detector"], "port_scan");
-  for (uint16_t port = 11; port <= 60; ++port) h.send(syn("10.0.0.9", "10.0.0.1", 40000, port), kSec);
+  for (uint16_t port = 11; port <= 60; ++port)
+    h.send(syn("10.0.0.9", "10.0.0.1", 40000, port), kSec);
   EXPECT_EQ(h.count(EventKind::kPortScan), 1u) << "one event per window";
   // Repeats of the same port do not count as distinct.
   for (int i = 0; i < 30; ++i) h.send(syn("10.0.0.8", "10.0.0.1", 40000, 22), kSec);
@@ -157,8 +159,8 @@ TEST(Detector, IpBlocklistBlocksTheFlowAndForgetsItAtFlowEnd) {
   bl->finalize();
   h.p.set_blocklist(bl);
   EXPECT_EQ(h.send(syn("10.0.0.5", "198.51.100.20", 5555, 443), kSec), pipeline::Verdict::kDrop);
-  EXPECT_EQ(h.send(frame(eth(0x0800), ipv4(ip4("198.51.100.20"), ip4("10.0.0.5"), 6,
-                                           tcp(443, 5555, 0x12))),
+  EXPECT_EQ(h.send(frame(eth(0x0800),
+                         ipv4(ip4("198.51.100.20"), ip4("10.0.0.5"), 6, tcp(443, 5555, 0x12))),
                    kSec),
             pipeline::Verdict::kDrop);
   EXPECT_EQ(h.send(syn("10.0.0.5", "192.0.2.1", 5555, 443), kSec), pipeline::Verdict::kForward);

@@ -30,7 +30,8 @@ std::vector<nlohmann::json> read_lines(int fd) {
   std::string all;
   char buf[65536];
   ssize_t n;
-  while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) all.append(buf, static_cast<size_t>(n));
+  while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+    all.append(buf, static_cast<size_t>(n));
   std::vector<nlohmann::json> out;
   size_t start = 0;
   for (size_t nl; (nl = all.find('\n', start)) != std::string::npos; start = nl + 1)

@@ -14,9 +14,15 @@
 namespace cg::exporter {
 namespace {
 
-uint16_t g16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-uint32_t g32(const uint8_t* p) { return uint32_t{g16(p)} << 16 | g16(p + 2); }
-uint64_t g64(const uint8_t* p) { return uint64_t{g32(p)} << 32 | g32(p + 4); }
+uint16_t g16(const uint8_t* p) {
+  return static_cast<uint16_t>(p[0] << 8 | p[1]);
+}
+uint32_t g32(const uint8_t* p) {
+  return uint32_t{g16(p)} << 16 | g16(p + 2);
+}
+uint64_t g64(const uint8_t* p) {
+  return uint64_t{g32(p)} << 32 | g32(p + 4);
+}
 
 struct Decoded {
   uint32_t sequence = 0, domain = 0, export_time = 0;
@@ -107,23 +113,40 @@ TEST(Ipfix, TemplatesThenRecordsDecodeToTheFlow) {
   EXPECT_EQ(d.data_sets[1].first, kTemplateV4);
   const auto& r = d.data_sets[1].second;
   size_t o = 0;
-  EXPECT_EQ(g32(&r[o]), 0x0a000005u); o += 4;
-  EXPECT_EQ(g32(&r[o]), 0xc0000201u); o += 4;
-  EXPECT_EQ(g16(&r[o]), 51000); o += 2;
-  EXPECT_EQ(g16(&r[o]), 443); o += 2;
-  EXPECT_EQ(r[o], 6); o += 1;
-  EXPECT_EQ(g16(&r[o]), 120); o += 2;
-  EXPECT_EQ(g16(&r[o]), 0); o += 2;
-  EXPECT_EQ(g64(&r[o]), 3456u); o += 8;
-  EXPECT_EQ(g64(&r[o]), 12u); o += 8;
-  EXPECT_EQ(g64(&r[o]), 98765u); o += 8;
-  EXPECT_EQ(g64(&r[o]), 10u); o += 8;
-  EXPECT_EQ(g64(&r[o]), 1'700'000'000'000u); o += 8;
-  EXPECT_EQ(g64(&r[o]), 1'700'000'005'000u); o += 8;
-  EXPECT_EQ(r[o], 3); o += 1;
-  EXPECT_EQ(g64(&r[o]), 77u); o += 8;
-  EXPECT_EQ(r[o], 4); o += 1;  // varlen applicationId
-  EXPECT_EQ(g32(&r[o]), ipfix_app_id(91, 124)); o += 4;
+  EXPECT_EQ(g32(&r[o]), 0x0a000005u);
+  o += 4;
+  EXPECT_EQ(g32(&r[o]), 0xc0000201u);
+  o += 4;
+  EXPECT_EQ(g16(&r[o]), 51000);
+  o += 2;
+  EXPECT_EQ(g16(&r[o]), 443);
+  o += 2;
+  EXPECT_EQ(r[o], 6);
+  o += 1;
+  EXPECT_EQ(g16(&r[o]), 120);
+  o += 2;
+  EXPECT_EQ(g16(&r[o]), 0);
+  o += 2;
+  EXPECT_EQ(g64(&r[o]), 3456u);
+  o += 8;
+  EXPECT_EQ(g64(&r[o]), 12u);
+  o += 8;
+  EXPECT_EQ(g64(&r[o]), 98765u);
+  o += 8;
+  EXPECT_EQ(g64(&r[o]), 10u);
+  o += 8;
+  EXPECT_EQ(g64(&r[o]), 1'700'000'000'000u);
+  o += 8;
+  EXPECT_EQ(g64(&r[o]), 1'700'000'005'000u);
+  o += 8;
+  EXPECT_EQ(r[o], 3);
+  o += 1;
+  EXPECT_EQ(g64(&r[o]), 77u);
+  o += 8;
+  EXPECT_EQ(r[o], 4);
+  o += 1;  // varlen applicationId
+  EXPECT_EQ(g32(&r[o]), ipfix_app_id(91, 124));
+  o += 4;
   auto str = [&](const char* want) {
     const size_t n = r[o++];
     EXPECT_EQ(std::string(reinterpret_cast<const char*>(&r[o]), n), want);
@@ -131,7 +154,8 @@ TEST(Ipfix, TemplatesThenRecordsDecodeToTheFlow) {
   };
   str("TLS.YouTube");
   str("www.youtube.com");
-  EXPECT_EQ(r[o], 2); o += 1;
+  EXPECT_EQ(r[o], 2);
+  o += 1;
   str("classrooms");
   str("no-video");
   EXPECT_EQ(o, r.size());
