@@ -117,14 +117,14 @@ class Pipeline {
     shaper_.set_clock_offset_ns(off);
   }
   const enforce::Enforcer& enforcer() const { return enforcer_; }
-
-  // Judges n <= kMaxBurst packets; verdicts[i] says whether packet i leaves by the other port.
-  void process(const PacketRef* pkts, uint32_t n, Verdict* verdicts);
-  // Housekeeping between bursts (flow expiry). Cheap when called often.
   // Detection stage: events land in detector().events(), the worker's bounded ring.
   detect::Detector& detector() { return detect_; }
   const detect::Detector& detector() const { return detect_; }
   void set_blocklist(std::shared_ptr<const detect::Blocklist> b) { detect_.set_blocklist(b); }
+
+  // Judges n <= kMaxBurst packets; verdicts[i] says whether packet i leaves by the other port.
+  void process(const PacketRef* pkts, uint32_t n, Verdict* verdicts);
+  // Housekeeping between bursts (flow expiry). Cheap when called often.
   void tick(uint64_t now_ns) { table_.expire(now_ns); }
 
   flow::FlowTable& table() { return table_; }
@@ -147,11 +147,11 @@ class Pipeline {
   bool enforcer_attached_;
   qos::Shaper shaper_;
   bool shaper_attached_;
+  detect::Detector detect_;
   flow::FlowTable table_;
   flow::FlowTable::EndFn end_fn_ = nullptr;
   void* end_ctx_ = nullptr;
   FragmentPorts frags_;
-  detect::Detector detect_;
   packet::Counters decode_;
   std::array<uint64_t, kCounterCount> counters_{};
 };

@@ -25,6 +25,7 @@
 #include "dataplane/export/flow_record.h"
 #include "dataplane/packet/tcp_reset.h"
 #include "dataplane/pipeline/pipeline.h"
+#include "dataplane/qos/report.h"
 #include "dataplane/runtime/control_server.h"
 #include "dataplane/runtime/policy_loader.h"
 
@@ -84,8 +85,8 @@ struct Worker {
   alignas(64) std::atomic<FlowQuery*> query{nullptr};
   // Policy binding published by the control thread (PolicyLoader); `installed` is the one the
   // pipeline uses. RCU: the worker reports a quiescent state once per loop iteration.
-  std::atomic<enforce::PolicyBinding*> policy{nullptr};
-  enforce::PolicyBinding* installed = nullptr;
+  std::atomic<WorkerPolicy*> policy{nullptr};
+  WorkerPolicy* installed = nullptr;
   int64_t clock_offset_ns = 0;
   rte_rcu_qsbr* qs = nullptr;
   rte_mempool* pool = nullptr;  // for TCP resets
@@ -173,9 +174,9 @@ int worker_main(void* arg) {
   rte_rcu_qsbr_thread_online(w.qs, w.id);
   while (!g_stop.load(std::memory_order_relaxed)) {
     // Burst boundary: pick up a new policy generation (a pointer swap, no allocation).
-    if (enforce::PolicyBinding* b = w.policy.load(std::memory_order_acquire);
-        b != w.installed) {
-      w.pipe->install_policy(b);
+    if (WorkerPolicy* b = w.policy.load(std::memory_order_acquire); b != w.installed) {
+      w.pipe->install_policy(b ? b->binding.get() : nullptr);
+      w.pipe->install_qos(b ? b->qos.get() : nullptr);
       w.installed = b;
     }
     if (int64_t off = g_policy_clock_offset_ns.load(std::memory_order_relaxed);
@@ -324,6 +325,16 @@ class Dataplane {
       return loader_->apply(req["generation"].get<uint64_t>());
     }
     if (cmd == "policy.status") return loader_->status();
+    if (cmd == "qos") {
+      // Per worker (each polices its own share of the flows): classes, classrooms, uplink.
+      uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                               std::chrono::system_clock::now().time_since_epoch())
+                                               .count());
+      nlohmann::json ws = nlohmann::json::array();
+      for (auto& w : workers_)
+        ws.push_back({{"id", w->id}, {"qos", qos::report_json(w->pipe->shaper(), now)}});
+      return {{"ok", true}, {"generation", loader_->generation_of_active()}, {"workers", ws}};
+    }
     if (cmd == "clock.offset") {
       if (!cfg_.allow_clock_offset)
         return {{"ok", false},
@@ -339,7 +350,7 @@ class Dataplane {
     }
     return {{"ok", false},
             {"error", "unknown cmd '" + cmd + "' (stats, health, flows, flow, policy.prepare, "
-                      "policy.apply, policy.status, clock.offset, shutdown)"}};
+                      "policy.apply, policy.status, qos, clock.offset, shutdown)"}};
   }
 
   nlohmann::json stats() {
@@ -402,6 +413,9 @@ class Dataplane {
       for (size_t i = 0; i < enforce::kCounterCount; ++i)
         add(c, std::string(enforce::counter_name(static_cast<enforce::Counter>(i))),
             rd(w->pipe->enforcer().counters()[i]));
+      for (size_t i = 0; i < qos::kCounterCount; ++i)
+        add(c, std::string(qos::counter_name(static_cast<qos::Counter>(i))),
+            rd(w->pipe->shaper().counters()[i]));
       add(c, "drop_tx_full", rd(w->st.drop_tx_full[0]) + rd(w->st.drop_tx_full[1]));
       add(c, "tcp_resets_sent", rd(w->st.tcp_resets_sent));
       add(c, "tcp_resets_suppressed", rd(w->st.tcp_resets_suppressed));
@@ -643,7 +657,7 @@ class Dataplane {
                                                           (sz + 63) / 64 * 64)));
     auto* qs = reinterpret_cast<rte_rcu_qsbr*>(qs_mem_.get());
     rte_rcu_qsbr_init(qs, static_cast<uint32_t>(workers_.size()));
-    std::vector<std::atomic<enforce::PolicyBinding*>*> slots;
+    std::vector<std::atomic<WorkerPolicy*>*> slots;
     for (auto& w : workers_) {
       rte_rcu_qsbr_thread_register(qs, w->id);
       w->qs = qs;

@@ -42,7 +42,7 @@ nlohmann::json fail(const std::string& error) { return {{"ok", false}, {"error",
 }  // namespace
 
 PolicyLoader::PolicyLoader(PolicyCompiler compile,
-                           std::vector<std::atomic<enforce::PolicyBinding*>*> slots,
+                           std::vector<std::atomic<WorkerPolicy*>*> slots,
                            rte_rcu_qsbr* qs, std::chrono::milliseconds quiescent_timeout,
                            bool use_acl)
     : compile_(std::move(compile)), slots_(std::move(slots)), qs_(qs),
@@ -77,10 +77,13 @@ nlohmann::json PolicyLoader::prepare(const std::string& source, const std::strin
     }
   }
   int64_t acl_us = micros_since(t_acl);
-  g->bindings.reserve(slots_.size());
+  g->workers.reserve(slots_.size());
   for (size_t i = 0; i < slots_.size(); ++i) {
-    g->bindings.push_back(std::make_unique<enforce::PolicyBinding>(c.image));
-    g->bindings.back()->acl = g->acl.get();
+    auto w = std::make_unique<WorkerPolicy>();
+    w->binding = std::make_unique<enforce::PolicyBinding>(c.image);
+    w->binding->acl = g->acl.get();
+    w->qos = qos::prepare(c.image);
+    g->workers.push_back(std::move(w));
   }
   ++last_generation_;
   ++prepares_ok_;
@@ -113,7 +116,7 @@ nlohmann::json PolicyLoader::apply(uint64_t generation) {
     return fail("policy.apply: generation " + std::to_string(generation) +
                 " is not the prepared one (" + std::to_string(prepared_->generation) + ")");
   for (size_t i = 0; i < slots_.size(); ++i)
-    slots_[i]->store(prepared_->bindings[i].get(), std::memory_order_release);
+    slots_[i]->store(prepared_->workers[i].get(), std::memory_order_release);
   uint64_t previous = generation_of_active();
   std::unique_ptr<Generation> old = std::move(active_);
   active_ = std::move(prepared_);
@@ -158,8 +161,8 @@ nlohmann::json PolicyLoader::rule_counters() const {
   if (!active_) return rules;
   auto row = [&](const std::string& name, auto get) {
     uint64_t p = 0, b = 0, f = 0;
-    for (const auto& bind : active_->bindings) {
-      const enforce::RuleCounters& c = get(*bind);
+    for (const auto& w : active_->workers) {
+      const enforce::RuleCounters& c = get(*w->binding);
       p += __atomic_load_n(&c.packets, __ATOMIC_RELAXED);
       b += __atomic_load_n(&c.bytes, __ATOMIC_RELAXED);
       f += __atomic_load_n(&c.flows, __ATOMIC_RELAXED);

@@ -1,7 +1,8 @@
 // Live policy load, two-phase, on the control thread (ARCHITECTURE.md "A policy change").
 //
 //   prepare(source)  compile (through the injected compiler) and build everything the workers
-//                    will need — one PolicyBinding per worker. May fail; nothing changes.
+//                    will need — per worker a PolicyBinding (image, rule counters, the
+//                    shared rte_acl index) and a QoS plan. May fail; nothing changes.
 //   apply(gen)       publish each worker's binding in its slot, then wait until every worker
 //                    has passed a quiescent state (rte_rcu_qsbr) — from then on no packet is
 //                    judged by the old image — and free the old generation. Cannot fail once
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "dataplane/enforce/enforcer.h"
+#include "dataplane/qos/shaper.h"
 
 struct rte_rcu_qsbr;
 
@@ -36,13 +38,20 @@ struct CompiledPolicy {
 using PolicyCompiler =
     std::function<CompiledPolicy(const std::string& source, const std::string& origin)>;
 
+// What one worker installs for one generation: the enforcer's binding and the QoS plan (the
+// plan holds that worker's token buckets, so each worker has its own).
+struct WorkerPolicy {
+  std::unique_ptr<enforce::PolicyBinding> binding;
+  std::unique_ptr<qos::Plan> qos;
+};
+
 class PolicyLoader {
  public:
   // `slots[i]` is worker i's binding slot; `qs` has one registered thread per worker (ids
   // 0..n-1), or is null when there are no workers (tests of prepare only).
   // `use_acl`: build the rte_acl index at prepare (needs the EAL; the live dataplane always
   // does, tests without EAL pass false and workers fall back to api::evaluate()).
-  PolicyLoader(PolicyCompiler compile, std::vector<std::atomic<enforce::PolicyBinding*>*> slots,
+  PolicyLoader(PolicyCompiler compile, std::vector<std::atomic<WorkerPolicy*>*> slots,
                rte_rcu_qsbr* qs, std::chrono::milliseconds quiescent_timeout,
                bool use_acl = false);
   ~PolicyLoader();
@@ -63,12 +72,12 @@ class PolicyLoader {
     std::string sha256, origin, loaded_at;
     std::shared_ptr<const api::PolicyImage> image;
     std::unique_ptr<enforce::AclIndex> acl;  // shared by the bindings
-    std::vector<std::unique_ptr<enforce::PolicyBinding>> bindings;  // one per worker
+    std::vector<std::unique_ptr<WorkerPolicy>> workers;  // one per worker
   };
   bool wait_quiescent();
 
   PolicyCompiler compile_;
-  std::vector<std::atomic<enforce::PolicyBinding*>*> slots_;
+  std::vector<std::atomic<WorkerPolicy*>*> slots_;
   rte_rcu_qsbr* qs_;
   std::chrono::milliseconds timeout_;
   bool use_acl_;

@@ -246,7 +246,7 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long>(last.denied), m / base);
   }
   std::printf("\nmemory per flow: %zu B flow entry (incl. 24 B class + 4 B verdict slots) for its "
-              "whole life; + nDPI state (ndpi_flow_struct, %zu B) and an 80 B hostname buffer "
+              "whole life; + nDPI state (ndpi_flow_struct, %u B) and an 80 B hostname buffer "
               "only while nDPI inspects (freed when detected or given up)\n",
               sizeof(cg::flow::FlowEntry), ndpi_detection_get_sizeof_ndpi_flow_struct());
   std::printf("goal (issue 3): >= 3.34 Mpps per worker with the policy, >= 50,000 new flows/s\n");

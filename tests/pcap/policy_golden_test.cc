@@ -101,7 +101,9 @@ TEST(PolicyGolden, ScheduleSwitchesTheRuleOnAndOff) {
   auto in = replay("youtube_quic.pcap", "class-hours-in.yaml");
   auto out = replay("youtube_quic.pcap", "class-hours-out.yaml");
   for (const auto& f : in["flows"])
-    if (f["app"] == "QUIC.YouTube") EXPECT_EQ(f["verdict"], "deny") << "inside class hours";
+    if (f["app"] == "QUIC.YouTube") {
+      EXPECT_EQ(f["verdict"], "deny") << "inside class hours";
+    }
   for (const auto& f : out["flows"]) {
     EXPECT_EQ(f["verdict"], "allow") << "outside class hours: " << f.dump();
     EXPECT_EQ(f["rule"], "default");

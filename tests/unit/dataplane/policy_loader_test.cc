@@ -39,7 +39,7 @@ CompiledPolicy compile(const std::string& source, const std::string& origin) {
 // boundary", touch it (as judging a packet would), report quiescent.
 struct Workers {
   static constexpr uint32_t kN = 2;
-  std::atomic<enforce::PolicyBinding*> slots[kN]{};
+  std::atomic<WorkerPolicy*> slots[kN]{};
   std::atomic<bool> stop{false}, paused{false};
   std::atomic<uint64_t> seen_rules[kN]{};
   rte_rcu_qsbr* qs;
@@ -55,12 +55,12 @@ struct Workers {
     for (uint32_t i = 0; i < kN; ++i)
       threads.emplace_back([this, i] {
         rte_rcu_qsbr_thread_online(qs, i);
-        enforce::PolicyBinding* mine = nullptr;
+        WorkerPolicy* mine = nullptr;
         while (!stop.load()) {
           mine = slots[i].load(std::memory_order_acquire);
           if (mine) {
-            mine->default_rule.packets += 1;  // a use of the binding
-            seen_rules[i].store(mine->image->rules.size());
+            mine->binding->default_rule.packets += 1;  // a use of the binding
+            seen_rules[i].store(mine->binding->image->rules.size());
           }
           if (!paused.load()) rte_rcu_qsbr_quiescent(qs, i);
           std::this_thread::yield();
@@ -68,8 +68,8 @@ struct Workers {
         rte_rcu_qsbr_thread_offline(qs, i);
       });
   }
-  std::vector<std::atomic<enforce::PolicyBinding*>*> slot_ptrs() {
-    std::vector<std::atomic<enforce::PolicyBinding*>*> v;
+  std::vector<std::atomic<WorkerPolicy*>*> slot_ptrs() {
+    std::vector<std::atomic<WorkerPolicy*>*> v;
     for (auto& s : slots) v.push_back(&s);
     return v;
   }
@@ -135,7 +135,7 @@ TEST(PolicyLoader, BadPolicyChangesNothingAndNamesTheError) {
   PolicyLoader loader(compile, w.slot_ptrs(), w.qs, std::chrono::milliseconds(5000));
   ASSERT_TRUE(loader.prepare(kPolicyA, "a.yaml")["ok"]);
   ASSERT_TRUE(loader.apply(1)["ok"]);
-  enforce::PolicyBinding* before = w.slots[0].load();
+  WorkerPolicy* before = w.slots[0].load();
 
   auto bad = loader.prepare("apiVersion: campusguard/v1\nrules: [ { name: x, action: maybe } ]\n",
                             "bad.yaml");
