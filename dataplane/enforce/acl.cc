@@ -39,24 +39,19 @@ RTE_ACL_RULE_DEF(Rule6, kFields6);
 template <size_t N>
 void field_defs(rte_acl_field_def (&d)[N], uint32_t addr_words, size_t src_off, size_t dst_off,
                 size_t ports_off, size_t zones_off) {
-  uint32_t f = 0, in = 0;
-  d[f] = {RTE_ACL_FIELD_TYPE_BITMASK, 1, static_cast<uint8_t>(f), in++, 0};
-  ++f;
-  for (uint32_t w = 0; w < addr_words; ++w, ++f)
-    d[f] = {RTE_ACL_FIELD_TYPE_MASK, 4, static_cast<uint8_t>(f), in++,
-            static_cast<uint32_t>(src_off + 4 * w)};
-  for (uint32_t w = 0; w < addr_words; ++w, ++f)
-    d[f] = {RTE_ACL_FIELD_TYPE_MASK, 4, static_cast<uint8_t>(f), in++,
-            static_cast<uint32_t>(dst_off + 4 * w)};
-  d[f] = {RTE_ACL_FIELD_TYPE_RANGE, 2, static_cast<uint8_t>(f), in, static_cast<uint32_t>(ports_off)};
-  ++f;
-  d[f] = {RTE_ACL_FIELD_TYPE_RANGE, 2, static_cast<uint8_t>(f), in++,
-          static_cast<uint32_t>(ports_off + 2)};
-  ++f;
-  d[f] = {RTE_ACL_FIELD_TYPE_RANGE, 2, static_cast<uint8_t>(f), in, static_cast<uint32_t>(zones_off)};
-  ++f;
-  d[f] = {RTE_ACL_FIELD_TYPE_RANGE, 2, static_cast<uint8_t>(f), in,
-          static_cast<uint32_t>(zones_off + 2)};
+  uint8_t f = 0;
+  auto def = [&](uint8_t type, uint8_t size, uint8_t input, size_t off) {
+    d[f] = {type, size, f, input, static_cast<uint32_t>(off)};
+    ++f;
+  };
+  uint8_t in = 0;
+  def(RTE_ACL_FIELD_TYPE_BITMASK, 1, in++, 0);
+  for (uint32_t w = 0; w < addr_words; ++w) def(RTE_ACL_FIELD_TYPE_MASK, 4, in++, src_off + 4 * w);
+  for (uint32_t w = 0; w < addr_words; ++w) def(RTE_ACL_FIELD_TYPE_MASK, 4, in++, dst_off + 4 * w);
+  def(RTE_ACL_FIELD_TYPE_RANGE, 2, in, ports_off);  // the two ports share one 4-byte input
+  def(RTE_ACL_FIELD_TYPE_RANGE, 2, in++, ports_off + 2);
+  def(RTE_ACL_FIELD_TYPE_RANGE, 2, in, zones_off);  // so do the two zones
+  def(RTE_ACL_FIELD_TYPE_RANGE, 2, in, zones_off + 2);
 }
 
 bool unconditional(const api::Rule& r) {
