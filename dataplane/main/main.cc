@@ -31,20 +31,28 @@ int query(const std::string& socket, const nlohmann::json& req, bool pretty) {
   return resp.value("ok", false) ? 0 : 1;
 }
 
-// Two-phase load through the socket; prints the apply answer (or the diagnostics).
-int load(const std::string& socket, const std::string& path) {
+// A policy file's text; false (with a message) when it cannot be read.
+bool read_policy(const std::string& path, std::string* out) {
   std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
   if (!in) {
     std::fprintf(stderr, "cg-dataplane: cannot read %s\n", path.c_str());
-    return 2;
+    return false;
   }
+  *out = text.str();
+  return true;
+}
+
+// Two-phase load through the socket; prints the apply answer (or the diagnostics).
+int load(const std::string& socket, const std::string& path) {
+  std::string source;
+  if (!read_policy(path, &source)) return 2;
   nlohmann::json resp;
   std::string err;
   nlohmann::json req = {{"v", cg::runtime::kControlProtocolVersion},
                         {"cmd", "policy.prepare"},
-                        {"source", text.str()},
+                        {"source", source},
                         {"origin", path}};
   if (!cg::runtime::control_request(socket, req, &resp, &err, 30000)) {
     std::fprintf(stderr, "cg-dataplane: %s\n", err.c_str());
@@ -226,14 +234,7 @@ int main(int argc, char** argv) {
     return out;
   };
   if (!policy_path.empty()) {
-    std::ifstream in(policy_path);
-    std::stringstream text;
-    text << in.rdbuf();
-    if (!in) {
-      std::fprintf(stderr, "cg-dataplane: cannot read %s\n", policy_path.c_str());
-      return 2;
-    }
-    opts.policy_source = text.str();
+    if (!read_policy(policy_path, &opts.policy_source)) return 2;
     opts.policy_origin = policy_path;
   }
   return cg::runtime::run_dataplane(cfg, argv[0], opts);
