@@ -37,6 +37,7 @@ FlowRecord FlowRecord::from(const flow::FlowEntry& e, const classify::Classifier
   r.first_seen_ns = e.first_seen_ns;
   r.last_seen_ns = e.last_seen_ns;
   r.flow_id = flow_id_of(e);
+  r.src_outside = e.flags & flow::FlowEntry::kInitiatorOutside;
   return r;
 }
 

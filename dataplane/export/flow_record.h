@@ -37,6 +37,8 @@ struct FlowRecord {
   uint64_t first_seen_ns;
   uint64_t last_seen_ns;
   int8_t end_reason = -1;  // flow::EndReason, or -1 while the flow is live
+  bool interim = false;      // an active-timeout record of a live flow (counts since the last)
+  bool src_outside = false;  // the initiator is on the outside port (the zone is dst's)
   int16_t worker = -1;
   uint64_t flow_id = 0;  // flow_id_of(entry)
   bool classified = false;     // a classifier slot was read (names need its Classifier)

@@ -234,6 +234,11 @@ const std::vector<uint8_t>& IpfixEncoder::finish(uint32_t export_time_s) {
 
 IpfixFlow ipfix_flow(const FlowRecord& r, const classify::Classifier* c, const enforce::Enforcer* p,
                      const std::string& zone) {
+  return ipfix_flow(r, c, p ? p->image() : nullptr, zone);
+}
+
+IpfixFlow ipfix_flow(const FlowRecord& r, const classify::Classifier* c,
+                     const api::PolicyImage* image, const std::string& zone) {
   IpfixFlow f;
   f.src = r.src_addr;
   f.dst = r.dst_addr;
@@ -264,15 +269,19 @@ IpfixFlow ipfix_flow(const FlowRecord& r, const classify::Classifier* c, const e
       f.end_reason = 4;
       break;
   }
+  if (r.interim) f.end_reason = 2;  // active timeout: the flow goes on
   f.flow_id = r.flow_id;
   if (c && r.classified) {
     f.app_id = ipfix_app_id(r.cls.master, r.cls.app);
     f.app = c->names(r.cls).app;
     f.hostname = r.hostname.data();
   }
-  if (p && r.judged) {
-    f.verdict = p->verdict_name(r.verdict) == "deny" ? 2 : 1;
-    f.rule = p->rule_name(r.verdict);
+  if (image && r.judged) {
+    const bool judged = r.verdict.flags & enforce::FlowVerdict::kJudged;
+    f.verdict = judged && (r.verdict.flags & enforce::FlowVerdict::kDeny) ? 2 : 1;
+    f.rule = r.verdict.rule == 0 || r.verdict.rule > image->rules.size()
+                 ? "default"
+                 : image->rules[r.verdict.rule - 1].name;
   }
   f.zone = zone;
   return f;
@@ -293,7 +302,11 @@ std::unique_ptr<IpfixExporter> IpfixExporter::create(const IpfixConfig& cfg, std
     *error = "ipfix: max_message below 512 bytes";
     return nullptr;
   }
-  if (!x->connect_socket(error)) return nullptr;
+  if (!x->connect_socket(error)) {
+    // TCP collector not up yet: keep the exporter; each message retries (counted reconnects,
+    // records lost until it answers). Resolution errors and bad addresses still fail.
+    if (!(cfg.tcp && cfg.retry_unreachable && x->resolved_)) return nullptr;
+  }
   return x;
 }
 
@@ -314,6 +327,7 @@ bool IpfixExporter::connect_socket(std::string* error) {
     *error = "ipfix: " + cfg_.collector + ": " + gai_strerror(rc);
     return false;
   }
+  resolved_ = true;
   int fd = -1;
   for (addrinfo* a = res; a; a = a->ai_next) {
     fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);

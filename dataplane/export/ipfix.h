@@ -58,6 +58,9 @@ struct IpfixConfig {
   uint32_t template_refresh_s = 60;
   uint32_t template_refresh_messages = 100;
   uint16_t max_message = 1400;  // bytes per message (UDP: below the path MTU)
+  // TCP: a collector that refuses the connection at create() is retried on every message
+  // instead of failing create() (the live dataplane must start while the collector is down).
+  bool retry_unreachable = false;
 };
 
 enum class IpfixCounter : uint8_t {
@@ -132,6 +135,7 @@ class IpfixExporter {
   IpfixConfig cfg_;
   IpfixEncoder enc_;
   int fd_ = -1;
+  bool resolved_ = false;
   uint64_t last_templates_s_ = 0;
   uint64_t messages_since_templates_ = 0;
   bool templates_due_ = true;
@@ -148,5 +152,9 @@ uint32_t ipfix_app_id(uint16_t master, uint16_t app);
 // rule; `zone` is the school-side endpoint's zone name (may be empty).
 IpfixFlow ipfix_flow(const FlowRecord& r, const classify::Classifier* c, const enforce::Enforcer* p,
                      const std::string& zone = "");
+// The same with the policy image directly (the live control thread: the workers' enforcers are
+// theirs); `image` may be null.
+IpfixFlow ipfix_flow(const FlowRecord& r, const classify::Classifier* c,
+                     const api::PolicyImage* image, const std::string& zone);
 
 }  // namespace cg::exporter

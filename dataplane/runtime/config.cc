@@ -204,6 +204,33 @@ const std::vector<KeyDecl>& keys() {
        }},
       {"detect.events.eve_keep", Kind::kUint, 0, 1000, "5", {}, "rotated eve.json files kept",
        [](C& c, const N& n) { c.pipeline.detect.eve_keep = n.as<uint32_t>(); }},
+      // IPFIX flow audit log (dataplane/export/flow_export.h): flow end + active timeout
+      {"export.ipfix.collector", Kind::kString, 0, 0, "", {},
+       "IPFIX collector HOST:PORT (nfcapd) for flow audit records; empty: no flow export",
+       [](C& c, const N& n) { c.flow_export.collector = n.as<std::string>(); }},
+      {"export.ipfix.transport", Kind::kEnum, 0, 0, "udp", {"udp", "tcp"},
+       "IPFIX transport (tcp: reconnects on failure; records lost meanwhile are counted)",
+       [](C& c, const N& n) { c.flow_export.tcp = n.as<std::string>() == "tcp"; }},
+      {"export.ipfix.active_timeout_s", Kind::kSeconds, 1, 86400, "300", {},
+       "seconds: long flows get an interim record (counts since the last) every period",
+       [](C& c, const N& n) {
+         c.flow_export.active_timeout_ns = to_ns(n.as<double>());
+       }},
+      {"export.ipfix.enterprise", Kind::kUint, 1, 4294967295.0, "32473", {},
+       "IANA enterprise number (PEN) of the app / hostname / verdict / zone / rule elements",
+       [](C& c, const N& n) { c.flow_export.enterprise = n.as<uint32_t>(); }},
+      {"export.ipfix.observation_domain", Kind::kUint, 0, 4294967295.0, "1", {},
+       "IPFIX observation domain id (one per appliance at a collector)",
+       [](C& c, const N& n) {
+         c.flow_export.observation_domain = n.as<uint32_t>();
+       }},
+      {"export.ipfix.ring", Kind::kUint, 64, 1048576, "8192", {},
+       "flow records buffered per worker for the control thread (~250 bytes each); "
+       "full: counted as ipfix_records_lost_ring_full",
+       [](C& c, const N& n) { c.flow_export.ring = n.as<uint32_t>(); }},
+      {"export.ipfix.active_flows", Kind::kUint, 16, 16777216, "16384", {},
+       "long flows per worker remembered for active-timeout records (~75 bytes each)",
+       [](C& c, const N& n) { c.flow_export.active_flows = n.as<uint32_t>(); }},
       {"control.socket", Kind::kString, 0, 0, "/run/campusguard/dataplane.sock", {},
        "Unix socket of the control protocol",
        [](C& c, const N& n) { c.socket = n.as<std::string>(); }},

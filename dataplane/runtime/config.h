@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/export/export_config.h"
 #include "dataplane/pipeline/pipeline.h"
 
 namespace cg::runtime {
@@ -27,6 +28,7 @@ struct DataplaneConfig {
   std::string socket = "/run/campusguard/dataplane.sock";
   bool allow_clock_offset = false;  // control.allow_clock_offset (tests of timetables)
   pipeline::PipelineConfig pipeline;
+  exporter::FlowExportConfig flow_export;  // export.ipfix.* (dataplane/export/flow_export.h)
 
   // EAL argv derived from this config (argv[0] first).
   std::vector<std::string> eal_args(const std::string& prog) const;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "dataplane/export/event_hub.h"
+#include "dataplane/export/flow_export.h"
 #include "dataplane/export/flow_record.h"
 #include "dataplane/packet/tcp_reset.h"
 #include "dataplane/pipeline/pipeline.h"
@@ -81,6 +82,7 @@ struct Worker {
   uint16_t burst = 32;
   uint16_t ports[kPorts] = {};
   std::unique_ptr<pipeline::Pipeline> pipe;
+  std::unique_ptr<exporter::FlowAudit> audit;  // IPFIX flow records (null: export off)
   WorkerStats st;
   alignas(64) std::atomic<FlowQuery*> query{nullptr};
   // Policy binding published by the control thread (PolicyLoader); `installed` is the one the
@@ -165,6 +167,19 @@ void send_resets(Worker& w, rte_mbuf* m, int in_port, uint64_t now_ns) {
   }
 }
 
+// A flow leaves the table (expiry, eviction, reuse, shutdown flush): its IPFIX record goes
+// into the worker's own ring (dataplane/export/flow_export.h).
+void audit_flow_end(void* ctx, flow::FlowEntry& e, flow::EndReason why) {
+  Worker& w = *static_cast<Worker*>(ctx);
+  w.audit->on_flow_end(e, why, w.pipe->classifier(), &w.pipe->enforcer());
+}
+
+uint64_t wall_now_ns() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
 int worker_main(void* arg) {
   Worker& w = *static_cast<Worker*>(arg);
   rte_mbuf* pkts[pipeline::Pipeline::kMaxBurst];
@@ -228,6 +243,8 @@ int worker_main(void* arg) {
       w.st.drop_verdict += n - k;
     }
     w.pipe->tick(now_ns);
+    if (w.audit)
+      w.audit->tick(w.pipe->table(), now_ns, w.pipe->classifier(), &w.pipe->enforcer());
     if (FlowQuery* q = w.query.load(std::memory_order_acquire)) serve_query(w, q);
     if (busy) {
       ++w.st.busy_loops;
@@ -416,6 +433,13 @@ class Dataplane {
       for (size_t i = 0; i < qos::kCounterCount; ++i)
         add(c, std::string(qos::counter_name(static_cast<qos::Counter>(i))),
             rd(w->pipe->shaper().counters()[i]));
+      for (size_t i = 0; i < detect::kCounterCount; ++i)
+        add(c, std::string(detect::counter_name(static_cast<detect::Counter>(i))),
+            rd(w->pipe->detector().counters()[i]));
+      if (w->audit)
+        for (size_t i = 0; i < exporter::kFlowAuditCounterCount; ++i)
+          add(c, exporter::flow_audit_counter_name(static_cast<exporter::FlowAuditCounter>(i)),
+              rd(w->audit->counters()[i]));
       add(c, "drop_tx_full", rd(w->st.drop_tx_full[0]) + rd(w->st.drop_tx_full[1]));
       add(c, "tcp_resets_sent", rd(w->st.tcp_resets_sent));
       add(c, "tcp_resets_suppressed", rd(w->st.tcp_resets_suppressed));
@@ -426,6 +450,15 @@ class Dataplane {
       add(c, "flows_active", active);
       workers.push_back({{"id", w->id}, {"lcore", w->lcore}, {"counters", c}});
     }
+    // Control-thread counters: the event stream and the IPFIX exporter.
+    if (hub_)
+      for (size_t i = 0; i < static_cast<size_t>(exporter::HubCounter::kCount); ++i)
+        total[exporter::hub_counter_name(static_cast<exporter::HubCounter>(i))] =
+            hub_->counter(static_cast<exporter::HubCounter>(i));
+    if (drain_)
+      for (size_t i = 0; i < static_cast<size_t>(exporter::IpfixCounter::kCount); ++i)
+        total[exporter::ipfix_counter_name(static_cast<exporter::IpfixCounter>(i))] =
+            drain_->exporter().counter(static_cast<exporter::IpfixCounter>(i));
     j["workers"] = workers;
     j["counters"] = total;
     j["policy"] = {{"generation", loader_->generation_of_active()},
@@ -622,12 +655,40 @@ class Dataplane {
       if (blocklist) w->pipe->set_blocklist(blocklist);
       hub.add_ring(&w->pipe->detector().events(), w->id);
     }
+    hub_ = &hub;
+    // ---- IPFIX flow audit log (dataplane/export/flow_export.h): worker rings -> exporter
+    if (!cfg_.flow_export.collector.empty()) {
+      exporter::IpfixConfig icfg;
+      icfg.collector = cfg_.flow_export.collector;
+      icfg.tcp = cfg_.flow_export.tcp;
+      icfg.enterprise = cfg_.flow_export.enterprise;
+      icfg.observation_domain = cfg_.flow_export.observation_domain;
+      icfg.retry_unreachable = true;  // a TCP collector may come up later
+      err.clear();
+      auto x = exporter::IpfixExporter::create(icfg, &err);
+      if (!x) {
+        std::fprintf(stderr, "cg-dataplane: export.ipfix.collector: %s\n", err.c_str());
+        return 1;
+      }
+      if (!err.empty()) std::fprintf(stderr, "cg-dataplane: warning: %s\n", err.c_str());
+      drain_ = std::make_unique<exporter::FlowAuditDrain>(std::move(x));
+      for (auto& w : workers_) {
+        w->audit = std::make_unique<exporter::FlowAudit>(cfg_.flow_export);
+        w->pipe->set_end_callback(&audit_flow_end, w.get());
+        drain_->add(w->audit.get());
+      }
+    }
     server.set_stream("events.subscribe",
                       [&hub](const nlohmann::json&, int fd) { hub.subscribe(fd); });
-    server.set_tick([&hub] {
-      hub.poll(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                         std::chrono::system_clock::now().time_since_epoch())
-                                         .count()));
+    server.set_tick([this, &hub, ectx]() mutable {
+      const uint64_t now = wall_now_ns();
+      // Events name the zone the active policy resolves (as --replay does with its image).
+      if (auto im = active_image(); im != ectx.image) {
+        ectx.image = std::move(im);
+        hub.set_context(ectx);
+      }
+      hub.poll(now);
+      if (drain_) drain_->poll(now, names(), ectx.image.get());
     });
     // ---- end detection events
     std::signal(SIGINT, on_signal);
@@ -640,6 +701,7 @@ class Dataplane {
                  cfg_.socket.c_str());
     server.serve(g_stop);
     rte_eal_mp_wait_lcore();
+    if (drain_) flush_flow_export();
     nlohmann::json final_stats = stats();
     for (auto& p : ports_) {
       rte_eth_dev_stop(p.id);
@@ -647,6 +709,45 @@ class Dataplane {
     }
     std::printf("%s\n", final_stats.dump().c_str());
     return 0;
+  }
+
+  // The active policy image (control thread: the loader publishes and frees on this thread).
+  std::shared_ptr<const api::PolicyImage> active_image() const {
+    const WorkerPolicy* p =
+        workers_.empty() ? nullptr : workers_[0]->policy.load(std::memory_order_acquire);
+    return p && p->binding ? p->binding->image : nullptr;
+  }
+  // nDPI names for records from any worker (protocol tables are identical and read-only).
+  const classify::Classifier* names() const {
+    return workers_.empty() ? nullptr : workers_[0]->pipe->classifier();
+  }
+
+  // Shutdown, workers stopped: drain the rings, then end every flow still in the tables
+  // (flowEndReason 4, forced end), each drained at once so no ring can overflow; last message.
+  void flush_flow_export() {
+    struct Ctx {
+      Worker* w;
+      exporter::FlowAuditDrain* drain;
+      uint64_t now;
+      const classify::Classifier* names;
+      const api::PolicyImage* image;
+    };
+    const uint64_t now = wall_now_ns();
+    const auto image = active_image();
+    drain_->poll(now, names(), image.get());
+    for (auto& w : workers_) {
+      Ctx ctx{w.get(), drain_.get(), now, names(), image.get()};
+      w->pipe->set_end_callback(
+          [](void* p, flow::FlowEntry& e, flow::EndReason why) {
+            auto& c = *static_cast<Ctx*>(p);
+            audit_flow_end(c.w, e, why);
+            c.drain->poll(c.now, c.names, c.image);
+          },
+          &ctx);
+      w->pipe->table().flush(flow::EndReason::kShutdown);
+      w->pipe->set_end_callback(nullptr, nullptr);
+    }
+    drain_->flush(now);
   }
 
   // RCU for policy bindings (one reader thread per worker) and the loader; with --policy the
@@ -688,6 +789,8 @@ class Dataplane {
   // Declared before workers_: destroyed after them (the bindings outlive every reader).
   std::unique_ptr<uint8_t, FreeDeleter> qs_mem_;
   std::unique_ptr<PolicyLoader> loader_;
+  exporter::EventHub* hub_ = nullptr;  // run_after_eal()'s event hub while it runs
+  std::unique_ptr<exporter::FlowAuditDrain> drain_;  // IPFIX flow export (null: off)
   Port ports_[kPorts];
   std::vector<std::unique_ptr<Worker>> workers_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
