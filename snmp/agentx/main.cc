@@ -1,6 +1,9 @@
 // cg-agentx: AgentX subagent serving CAMPUSGUARD-MIB (snmp/mibs/CAMPUSGUARD-MIB.txt) from the
 // dataplane's control socket, under the system snmpd (master agentx). See README.md.
+#include <pthread.h>
+
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -142,6 +145,8 @@ int main(int argc, char** argv) {
   netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET, master.c_str());
   netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
                      static_cast<int>(ping));
+  setenv("MIBS", "", 1);  // no MIB files are parsed: the subagent serves numeric OIDs
+  setenv("MIBDIRS", "", 1);
   snmp_disable_log();
   snmp_enable_stderrlog();
 
@@ -159,9 +164,16 @@ int main(int argc, char** argv) {
   }
   init_snmp("cg-agentx");
 
+  // SIGINT / SIGTERM must reach this thread (it sleeps in select()), not the cache threads.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  cache.start();
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  cache.start();
+  pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
   std::fprintf(stderr, "cg-agentx: serving %s via %s, dataplane %s every %u s\n",
                cg::agentx::oid_to_string(opt.root).c_str(), master.c_str(), dp_socket.c_str(),
                interval);

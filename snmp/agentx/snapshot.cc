@@ -25,7 +25,7 @@ bool reply_ok(const json& r, const char* cmd, std::string* err) {
 }
 
 // Unsigned field `key` of object `o`; `path` names it in the error.
-bool get_u64(const json& o, const char* key, const std::string& path, uint64_t* v,
+bool get_u64(const json& o, const std::string& key, const std::string& path, uint64_t* v,
              std::string* err, bool required = true) {
   auto it = o.find(key);
   if (it == o.end()) {
@@ -129,7 +129,7 @@ bool map_stats(const json& r, DataplaneData* out, std::string* err) {
   for (const auto& [k, v] : counters->items()) {
     if (!starts_with(k, "drop_")) continue;
     uint64_t n = 0;
-    if (!get_u64(*counters, k.c_str(), cpath, &n, err)) return false;
+    if (!get_u64(*counters, k, cpath, &n, err)) return false;
     out->drops[k] = n;
   }
   const json* policy = nullptr;
@@ -222,7 +222,7 @@ bool map_qos(const json& r, DataplaneData* out, std::string* err) {
       for (const auto& [k, v] : counters->items()) {
         if (!starts_with(k, "qos_drop_")) continue;
         uint64_t n = 0;
-        if (!get_u64(*counters, k.c_str(), wpath + "qos.counters.", &n, err)) return false;
+        if (!get_u64(*counters, k, wpath + "qos.counters.", &n, err)) return false;
         qos_drops[k] += n;
       }
     }

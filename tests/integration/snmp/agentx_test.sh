@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# cg-agentx under a real snmpd master (private AgentX socket, loopback port, temp dir: no system
+# snmpd configuration is read or touched) in front of a real cg-dataplane inline between two
+# namespaces. agentx_check.py then walks CAMPUSGUARD-MIB and compares it with the dataplane's
+# own socket replies, moves traffic, and stops the dataplane. RUN_SERIAL: namespaces.
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+PREFIX=cgax
+source tests/integration/lib/netns.sh
+BIN="${CG_BUILD_DIR:-build}/bin"
+for tool in snmpd snmpwalk snmpget; do
+  command -v "$tool" >/dev/null || fail "$tool missing (apt packages in scripts/deps/snmp.txt)"
+done
+[ -x "$BIN/cg-agentx" ] || fail "$BIN/cg-agentx not built"
+SNMPD_PID=""
+AX_PID=""
+cleanup() {
+  for p in $AX_PID $SNMPD_PID; do kill "$p" 2>/dev/null || true; done
+  for p in $AX_PID $SNMPD_PID; do wait "$p" 2>/dev/null || true; done
+  topo_down
+}
+topo_up
+trap cleanup EXIT
+dp_start
+dp_load tests/integration/snmp/agentx_policy.yaml > "$WORK/load.json" \
+  || { cat "$WORK/load.json"; fail "policy load"; }
+log "dataplane up, policy loaded"
+
+PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$WORK/snmpd.conf" <<CONF
+master agentx
+agentXSocket unix:$WORK/agentx.sock
+agentXPerms 0600 0700
+rocommunity cgax-public 127.0.0.1
+CONF
+mkdir -p "$WORK/snmp-state"
+# -C: only our config file; SNMP_PERSISTENT_DIR keeps its state in the temp dir; no MIB files.
+SNMP_PERSISTENT_DIR="$WORK/snmp-state" MIBS="" MIBDIRS="" /usr/sbin/snmpd -f -C \
+  -c "$WORK/snmpd.conf" -Lf "$WORK/snmpd.log" -p "$WORK/snmpd.pid" "udp:127.0.0.1:$PORT" &
+SNMPD_PID=$!
+for _ in $(seq 1 50); do [ -S "$WORK/agentx.sock" ] && break; sleep 0.1; done
+[ -S "$WORK/agentx.sock" ] || { cat "$WORK/snmpd.log"; fail "snmpd did not open its AgentX socket"; }
+"$BIN/cg-agentx" --master "$WORK/agentx.sock" --dataplane-socket "$WORK/dataplane.sock" \
+  --interval 1 --agentx-ping 1 > "$WORK/agentx.log" 2>&1 &
+AX_PID=$!
+log "snmpd on 127.0.0.1:$PORT, cg-agentx started"
+
+export WORK PORT BIN NS_CL NS_NET CL_IP NET_IP DP_PID AX_PID
+python3 tests/integration/snmp/agentx_check.py || {
+  echo "--- cg-agentx log"; cat "$WORK/agentx.log"; echo "--- snmpd log"; tail -20 "$WORK/snmpd.log"
+  fail "agentx checks"
+}
+log "PASS"
