@@ -225,11 +225,11 @@ const std::vector<KeyDecl>& keys() {
          c.flow_export.observation_domain = n.as<uint32_t>();
        }},
       {"export.ipfix.ring", Kind::kUint, 64, 1048576, "8192", {},
-       "flow records buffered per worker for the control thread (~250 bytes each); "
+       "flow records buffered per worker for the control thread (232 bytes each); "
        "full: counted as ipfix_records_lost_ring_full",
        [](C& c, const N& n) { c.flow_export.ring = n.as<uint32_t>(); }},
       {"export.ipfix.active_flows", Kind::kUint, 16, 16777216, "16384", {},
-       "long flows per worker remembered for active-timeout records (~75 bytes each)",
+       "long flows per worker remembered for active-timeout records (56-112 bytes each)",
        [](C& c, const N& n) { c.flow_export.active_flows = n.as<uint32_t>(); }},
       {"control.socket", Kind::kString, 0, 0, "/run/campusguard/dataplane.sock", {},
        "Unix socket of the control protocol",

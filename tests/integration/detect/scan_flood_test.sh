@@ -4,7 +4,9 @@
 #  - an nmap SYN scan raises a port-scan event naming the scanner within 2 s;
 #  - a DNS query and a TLS ClientHello for a blocklisted domain are dropped and alerted;
 #  - an hping3 SYN flood raises a flood event while a normal TCP transfer still completes;
-#  - every event validates against dataplane/api/event.schema.json.
+#  - every event validates against dataplane/api/event.schema.json and names the zone the
+#    active policy gives the classroom host ("classroom");
+#  - the stats reply carries the detect_* counters summed over workers.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 PREFIX=cgdet
@@ -14,7 +16,7 @@ for b in nmap hping3 openssl curl; do
 done
 topo_up
 printf '# test feed\n0.0.0.0 blocked.example\n' > "$WORK/feed.txt"
-dp_start "detect:
+DP_ARGS="--policy tests/integration/detect/policies/zones.yaml" dp_start "detect:
   flood: { syn_packets: 300 }
   blocklist: { files: [$WORK/feed.txt], action: block }
   events: { eve_file: $WORK/eve.json }"
@@ -100,6 +102,16 @@ wait_event 3 "e.get('detector') == 'syn_flood' and e['dest_ip'] == '$NET_IP'" \
   || { cat "$WORK/events.jsonl"; fail "no syn_flood event"; }
 log "hping3 SYN flood -> syn_flood event; 5 MB transfer during the flood intact"
 
+dp_query stats > "$WORK/stats.json"
+python3 - "$WORK/stats.json" <<'PY' || fail "detect counters missing from stats"
+import json, sys
+c = json.load(open(sys.argv[1]))["counters"]
+for k in ("detect_port_scans", "detect_blocklist_domain_hits", "detect_syn_floods",
+          "events_emitted", "events_drained"):
+    assert c.get(k, 0) >= 1, (k, c.get(k))
+assert "events_lost_ring_full" in c and "detect_scan_evictions" in c
+print("stats:", {k: v for k, v in c.items() if k.startswith(("detect_", "events_"))})
+PY
 kill $SUB 2>/dev/null || true
 python3 - "$WORK/events.jsonl" "$WORK/eve.json" <<'PY'
 import json, sys, jsonschema
@@ -109,6 +121,8 @@ stream = [json.loads(l) for l in open(sys.argv[1])]
 eve = [json.loads(l) for l in open(sys.argv[2])]
 for e in stream + eve:
     v.validate(e)
+    if e["event_type"] == "alert" and "10.77.0.1" in (e["src_ip"], e["dest_ip"]):
+        assert e.get("zone") == "classroom", e
 ids = {e["event_id"] for e in stream}
 assert ids <= {e["event_id"] for e in eve}, "eve.json has every streamed event"
 print(f"{len(stream)} streamed events, {len(eve)} in eve.json, all valid")
