@@ -106,7 +106,9 @@ void EventHub::write_out(Sub& s) {
 }
 
 void EventHub::publish(const Event& ev) {
-  std::string line = to_json(ev, ctx_).dump();
+  nlohmann::json j = to_json(ev, ctx_);
+  if (annotate_) annotate_(ev, j);
+  std::string line = j.dump();
   if (eve_) {
     if (eve_lost_) {
       Event o = overflow_event(ev.ts_ns, "eve_file", eve_lost_, -1);

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,10 @@ class EventHub {
 
   void add_ring(EventRing* ring, int worker);
   void set_context(EventContext ctx) { ctx_ = std::move(ctx); }
+  // Called with every event's JSON before it is written (e.g. to add `evidence`).
+  void set_annotator(std::function<void(const Event&, nlohmann::json&)> fn) {
+    annotate_ = std::move(fn);
+  }
   // Registers a connected stream socket (non-blocking writes); the hub owns it from now on.
   void subscribe(int fd);
   size_t subscribers() const { return subs_.size(); }
@@ -98,6 +103,7 @@ class EventHub {
 
   Config cfg_;
   EventContext ctx_;
+  std::function<void(const Event&, nlohmann::json&)> annotate_;
   std::vector<Ring> rings_;
   std::vector<Sub> subs_;
   std::unique_ptr<EveWriter> eve_;

@@ -29,6 +29,7 @@ struct DataplaneConfig {
   bool allow_clock_offset = false;  // control.allow_clock_offset (tests of timetables)
   pipeline::PipelineConfig pipeline;
   exporter::FlowExportConfig flow_export;  // export.ipfix.* (dataplane/export/flow_export.h)
+  exporter::EvidenceConfig evidence;       // export.evidence.* (dataplane/export/evidence.h)
 
   // EAL argv derived from this config (argv[0] first).
   std::vector<std::string> eal_args(const std::string& prog) const;
