@@ -152,9 +152,12 @@ int main(int argc, char** argv) {
   const char* pcap_path = nullptr;
   std::vector<uint32_t> rule_counts = {1000, 10000};
   int runs = 3;
+  bool compile_only = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--pcap" && i + 1 < argc) {
+    if (a == "--compile-only") {
+      compile_only = true;
+    } else if (a == "--pcap" && i + 1 < argc) {
       pcap_path = argv[++i];
     } else if (a == "--runs" && i + 1 < argc) {
       runs = std::max(1, std::atoi(argv[++i]));
@@ -164,11 +167,13 @@ int main(int argc, char** argv) {
         rule_counts.push_back(static_cast<uint32_t>(std::atoi(t)));
     } else {
       std::fprintf(stderr,
-                   "usage: cg-bench-policy --pcap CAMPUS.pcap [--rules 1000,10000] [--runs 3]\n");
+                   "usage: cg-bench-policy --pcap CAMPUS.pcap [--rules 1000,10000] [--runs 3]\n"
+                   "       cg-bench-policy --compile-only [--rules ...] [--runs ...]\n"
+                   "  --compile-only  only the policy compile, rte_acl build and binding times\n");
       return 2;
     }
   }
-  if (!pcap_path) {
+  if (!pcap_path && !compile_only) {
     std::fprintf(stderr, "cg-bench-policy: --pcap is required (make one with cg-make-campus-pcap)\n");
     return 2;
   }
@@ -179,9 +184,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   Capture cap;
-  if (!load(pcap_path, &cap)) return 1;
-  std::printf("capture: %zu packets, %.1f MB, in memory; %d run(s) each, medians\n",
-              cap.pkts.size(), static_cast<double>(cap.bytes.size()) / 1e6, runs);
+  if (!compile_only) {
+    if (!load(pcap_path, &cap)) return 1;
+    std::printf("capture: %zu packets, %.1f MB, in memory; %d run(s) each, medians\n",
+                cap.pkts.size(), static_cast<double>(cap.bytes.size()) / 1e6, runs);
+  }
 
   struct Row {
     std::string name;
@@ -226,6 +233,7 @@ int main(int argc, char** argv) {
     if (!linear.image) linear = {"+nDPI+policy " + std::to_string(n) + " lin", true, image, false};
   }
 
+  if (compile_only) return 0;
   rows.push_back(linear);
   std::printf("\n%-22s %8s %10s %10s %12s %10s %9s\n", "pipeline", "Mpps", "cyc/pkt", "flows",
               "new flows/s", "denied", "vs parse");

@@ -31,6 +31,16 @@ TEST(PolicyLoader, EmptyAndMultiDocument) {
   EXPECT_TRUE(has_message(compile_policy("# only a comment\n", "e.yaml"), "the policy is empty"));
   auto r = compile_policy(header() + "---\n" + header(), "m.yaml");
   EXPECT_TRUE(has_message(r, "second YAML document")) << dump(r);
+  // A document-end marker, or a marker with a comment, also starts a second document.
+  for (const char* marker : {"...\n", "--- # next\n", "---\r\n"}) {
+    auto m = compile_policy(header() + marker + header(), "m.yaml");
+    EXPECT_TRUE(has_message(m, "second YAML document")) << marker << dump(m);
+  }
+  // A leading "---" starts the only document; "----" is not a marker.
+  auto one = compile_policy("---\n" + header(), "m.yaml");
+  EXPECT_FALSE(has_message(one, "second YAML document")) << dump(one);
+  auto dashes = compile_policy(header() + "# ----\n", "m.yaml");
+  EXPECT_FALSE(has_message(dashes, "second YAML document")) << dump(dashes);
 }
 
 TEST(PolicyLoader, UnknownKeysAreErrorsWithPositions) {

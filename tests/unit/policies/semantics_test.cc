@@ -155,6 +155,39 @@ TEST(PolicySemantics, ShadowedRulesAreErrors) {
   EXPECT_FALSE(r.image);
 }
 
+// Address conditions: the shadow check finds coverers through an index of IPv4 prefixes per
+// side (rules without a condition on the side, or whose prefix holds the later rule's), falling
+// back to every earlier rule for IPv6-only and address-free rules.
+TEST(PolicySemantics, ShadowingByAddresses) {
+  const std::string text =
+      header() +
+      "rules:\n"
+      "  - { name: net10, dst: 10.0.0.0/8, action: deny }\n"
+      "  - { name: web5, dst: 10.5.0.0/16, protocol: tcp, dst-ports: 80, action: allow }\n"
+      "  - { name: lan, src: [192.168.0.0/16, 172.16.0.0/12], action: log }\n"
+      "  - { name: lan7, src: 192.168.7.0/24, dst: 100.64.1.0/24, action: deny }\n"
+      "  - { name: ssh, protocol: tcp, dst-ports: 22, action: deny }\n"
+      "  - { name: ssh-host, dst: 198.51.100.7, protocol: tcp, dst-ports: 22, action: allow }\n"
+      "  - { name: v6, dst: \"2001:db8::/32\", action: deny }\n"
+      "  - { name: v6-narrow, dst: \"2001:db8:1::/48\", action: allow }\n"
+      "  - { name: narrow, dst: 203.0.113.0/25, action: allow }\n"
+      "  - { name: broad, dst: [203.0.113.0/24, \"2001:db9::/32\"], action: deny }\n"
+      "  - { name: broad-v4, dst: 203.0.113.128/25, action: log }\n";
+  auto r = compile_policy(text, "addr.yaml");
+  auto shadowed = [&](const std::string& rule, const std::string& by) {
+    return has_diag(r, at(text, "{ name: " + rule + ","),
+                    "rule '" + rule + "' can never match: rule '" + by + "' (line " +
+                        line_no(text, "{ name: " + by + ",") + ")");
+  };
+  EXPECT_TRUE(shadowed("web5", "net10")) << dump(r);
+  EXPECT_TRUE(shadowed("lan7", "lan")) << dump(r);
+  EXPECT_TRUE(shadowed("ssh-host", "ssh")) << dump(r);
+  EXPECT_TRUE(shadowed("v6-narrow", "v6")) << dump(r);
+  EXPECT_TRUE(shadowed("broad-v4", "broad")) << dump(r);
+  // narrow before broad is fine; broad's IPv6 half is not covered by anything before it
+  EXPECT_EQ(r.error_count(), 5) << dump(r);
+}
+
 TEST(PolicySemantics, NarrowBeforeBroadIsNotShadowing) {
   const std::string text = header() +
                            "zones: { a: { vlans: [100] }, b: { vlans: [200] } }\n"
