@@ -1,7 +1,7 @@
 // cg-dataplane: the DPDK fast path of a campusguard school appliance.
 //   cg-dataplane --config FILE                  run inline (transparent bridge inside <-> outside)
 //   cg-dataplane --replay FILE.pcap --report OUT.json [--config FILE]
-//   cg-dataplane --query stats|health|flows|flow|shutdown [--socket PATH] [--addr A] [--limit N]
+//   cg-dataplane --query CMD [--arg KEY=VALUE ...] [--socket PATH] [--addr A] [--limit N]
 //   cg-dataplane --watch SECONDS [--socket PATH] live counters
 //   cg-dataplane --load POLICY.yaml [--socket PATH]  load a policy into a running dataplane
 #include <CLI/CLI.hpp>
@@ -10,7 +10,9 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "dataplane/main/replay.h"
 #include "dataplane/runtime/config.h"
@@ -120,6 +122,7 @@ int main(int argc, char** argv) {
   CLI::App app{"cg-dataplane - campusguard DPDK fast path (transparent inline bridge)"};
   std::string config_path, replay_path, report_path = "-", query_cmd, socket, addr, policy_path,
       load_path;
+  std::vector<std::string> query_args;
   double watch_interval = 0;
   int watch_count = 0;
   uint32_t limit = 0;
@@ -136,7 +139,13 @@ int main(int argc, char** argv) {
   app.add_option("--load", load_path,
                  "load a policy into a running dataplane (policy.prepare, then policy.apply)")
       ->check(CLI::ExistingFile);
-  app.add_option("--query", query_cmd, "ask a running dataplane: stats, health, flows, flow, shutdown");
+  app.add_option("--query", query_cmd,
+                 "send one control-socket command to a running dataplane and print the answer "
+                 "(stats, health, flows, flow, policy.status, qos, ..., shutdown; see "
+                 "dataplane/runtime/README.md)");
+  app.add_option("--arg", query_args,
+                 "with --query: KEY=VALUE added to the request (repeatable); VALUE is taken as "
+                 "JSON when it parses (30, true, [\"10.0.0.1\"]), else as a string");
   app.add_option("--socket", socket, "control socket (default: control.socket of the config)");
   app.add_option("--addr", addr, "with --query flow: the IP address whose flows to list");
   app.add_option("--limit", limit, "with --query flows/flow: how many flows");
@@ -183,6 +192,16 @@ int main(int argc, char** argv) {
     nlohmann::json req = {{"v", cg::runtime::kControlProtocolVersion}, {"cmd", query_cmd}};
     if (!addr.empty()) req["addr"] = addr;
     if (limit) req["limit"] = limit;
+    for (const auto& kv : query_args) {
+      const size_t eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        std::fprintf(stderr, "cg-dataplane: --arg %s: expected KEY=VALUE\n", kv.c_str());
+        return 2;
+      }
+      const std::string value = kv.substr(eq + 1);
+      nlohmann::json v = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+      req[kv.substr(0, eq)] = v.is_discarded() ? nlohmann::json(value) : v;
+    }
     return query(socket, req, pretty);
   }
   if (watch_interval > 0) return watch(socket, watch_interval, watch_count);

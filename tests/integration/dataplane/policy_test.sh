@@ -84,14 +84,7 @@ def at(weekday):
 print(at(0), at(5))
 PY
 )"
-set_clock() {
-  python3 - "$WORK/dataplane.sock" "$1" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
-s.sendall((json.dumps({"v": 1, "cmd": "clock.offset", "seconds": int(sys.argv[2])}) + "\n").encode())
-r = json.loads(s.makefile().readline()); assert r["ok"], r
-PY
-}
+set_clock() { dp_query clock.offset --arg "seconds=$1" >/dev/null || fail "clock.offset $1"; }
 # (ip netns exec execs ping: $! is ping itself, so the SIGINT below reaches it)
 ip netns exec "$NS_CL" ping -i 0.05 -W 1 "$NET_IP" > "$WORK/ping-flip.txt" 2>&1 &
 ping_pid=$!
