@@ -35,6 +35,10 @@ inline constexpr size_t kMaxQosClasses = 15;                    // + the implici
 inline constexpr size_t kMaxQosClassrooms = 4096;               // incl. the unzoned one
 inline constexpr uint64_t kMinQosRateBps = 8'000;               // 8 kbit/s
 inline constexpr uint64_t kMaxQosRateBps = 400'000'000'000ull;  // 400 Gbit/s
+// burst_ms = kQosAutoBurst: each bucket is max(20 ms, min(250 ms, 16 MiB)) of its rate, sized
+// for TCP through a drop policer (dataplane/qos/README.md, "Bucket depth").
+inline constexpr uint32_t kQosAutoBurst = 0;
+inline constexpr uint32_t kMaxQosBurstMs = 1000;
 
 // A zone listed under `bandwidth.zones`.
 struct QosZone {
@@ -66,7 +70,7 @@ struct QosImage {
   uint32_t format = kQosImageFormat;
   bool enabled = false;      // the policy has a `bandwidth` section
   uint64_t uplink_bps[2]{};  // [0] up, [1] down
-  uint32_t burst_ms = 20;    // bucket depth of every node, in milliseconds of its rate
+  uint32_t burst_ms = kQosAutoBurst;  // bucket depth in ms of each node's rate; 0 = automatic
   std::vector<QosZone> zones;
   std::vector<QosClassroom> classrooms;  // last = unzoned
   std::vector<QosClass> classes;

@@ -8,6 +8,21 @@ constexpr std::string_view kDropNames[kDropReasonCount] = {
     "qos_drop_class_cap", "qos_drop_classroom_rate", "qos_drop_uplink_rate"};
 // Every bucket holds at least two full-size frames, whatever its rate and burst.
 constexpr uint32_t kMinDepthBytes = 2 * 1518;
+// The automatic depth (burst_ms == kQosAutoBurst), see README.md "Bucket depth".
+constexpr uint64_t kAutoBurstMs = 20;
+constexpr uint64_t kTcpBurstMs = 250;
+constexpr uint64_t kTcpWindowBytes = uint64_t{16} << 20;
+
+// rate, depth and headroom are written by the Balancer (control thread) while the worker reads
+// them: relaxed atomic word accesses (plain moves on x86 and arm64).
+template <class T>
+inline T ld(const T& v) {
+  return __atomic_load_n(&v, __ATOMIC_RELAXED);
+}
+template <class T>
+inline void st(T& v, T x) {
+  __atomic_store_n(&v, x, __ATOMIC_RELAXED);
+}
 
 inline void advance(Node& n, uint64_t now_ns) {
   if (now_ns > n.last_ns) {
@@ -19,12 +34,12 @@ inline void advance(Node& n, uint64_t now_ns) {
 }
 
 inline bool green(const Node& n, int64_t len) {
-  return n.assured.rate != 0 && n.assured.tokens >= len;
+  return ld(n.assured.rate) != 0 && n.assured.tokens >= len;
 }
 
 inline void charge(Node& n, int64_t len) {
-  if (n.ceil.rate) n.ceil.tokens = std::max(n.ceil.tokens - len, -n.ceil.depth);
-  if (n.assured.rate) n.assured.tokens = std::max<int64_t>(n.assured.tokens - len, 0);
+  if (ld(n.ceil.rate)) n.ceil.tokens = std::max(n.ceil.tokens - len, -ld(n.ceil.depth));
+  if (ld(n.assured.rate)) n.assured.tokens = std::max<int64_t>(n.assured.tokens - len, 0);
 }
 
 inline void count_pass(NodeCounters& k, uint32_t bytes, uint64_t now_ns) {
@@ -54,24 +69,33 @@ uint64_t rate_fixed(uint64_t bps) {
                                8'000'000'000ull);
 }
 
-void init_bucket(Bucket* b, uint64_t bps, uint32_t burst_ms, uint32_t min_depth_bytes) {
+uint64_t depth_bytes(uint64_t bps, uint32_t burst_ms) {
+  const uint64_t per_s = bps / 8;
+  if (burst_ms != api::kQosAutoBurst)
+    return std::max<uint64_t>(per_s * burst_ms / 1000, kMinDepthBytes);
+  const uint64_t tcp = std::min(per_s * kTcpBurstMs / 1000, kTcpWindowBytes);
+  return std::max({per_s * kAutoBurstMs / 1000, tcp, uint64_t{kMinDepthBytes}});
+}
+
+void init_bucket(Bucket* b, uint64_t bps, uint32_t burst_ms) {
   *b = Bucket{};
   if (bps == 0) return;
   b->rate = std::max<uint64_t>(rate_fixed(bps), 1);
-  const uint64_t depth_bytes = std::max<uint64_t>(bps / 8 * burst_ms / 1000, min_depth_bytes);
-  b->depth = bytes_fixed(depth_bytes);
+  b->depth = bytes_fixed(depth_bytes(bps, burst_ms));
   b->tokens = b->depth;  // a new tree starts with full buckets
 }
 
 void refill(Bucket* b, uint64_t elapsed_ns) {
-  if (b->rate == 0) return;
+  const uint64_t rate = ld(b->rate);
+  if (rate == 0) return;
+  const int64_t depth = ld(b->depth);
   if (elapsed_ns >= kFullAfterNs) {
-    b->tokens = b->depth;
+    b->tokens = depth;
     return;
   }
-  const auto add = static_cast<int64_t>((static_cast<unsigned __int128>(elapsed_ns) * b->rate) >>
+  const auto add = static_cast<int64_t>((static_cast<unsigned __int128>(elapsed_ns) * rate) >>
                                         (kRateShift - kTokenShift));
-  b->tokens = std::min(b->tokens + add, b->depth);
+  b->tokens = std::min(b->tokens + add, depth);
 }
 
 Policer::Policer(const api::QosImage& image) : image_(image) {
@@ -86,7 +110,7 @@ Policer::Policer(const api::QosImage& image) : image_(image) {
     const Dir dir = static_cast<Dir>(d);
     const uint64_t uplink = image.uplink_bps[d];
     Node& t = nodes_[root(dir)];
-    init_bucket(&t.ceil, uplink, burst, kMinDepthBytes);
+    init_bucket(&t.ceil, uplink, burst);
     if (any_priority) t.headroom = t.ceil.depth / 8;
     for (uint32_t r = 0; r < rooms_; ++r) {
       uint64_t rate = uplink, guaranteed = 0;
@@ -96,20 +120,55 @@ Policer::Policer(const api::QosImage& image) : image_(image) {
         guaranteed = image.zones[qz].guaranteed_bps;
       }
       Node& m = nodes_[room_node(dir, r)];
-      init_bucket(&m.ceil, rate, burst, kMinDepthBytes);
-      init_bucket(&m.assured, guaranteed, burst, kMinDepthBytes);
+      init_bucket(&m.ceil, rate, burst);
+      init_bucket(&m.assured, guaranteed, burst);
       if (any_priority) m.headroom = m.ceil.depth / 8;
       for (uint32_t c = 0; c < classes_; ++c) {
         Node& l = leaves_[leaf(dir, r, c)].node;
         if (c < image.classes.size()) {
           const api::QosClass& k = image.classes[c];
-          init_bucket(&l.ceil, k.cap_bps ? std::min(k.cap_bps, rate) : 0, burst, kMinDepthBytes);
-          init_bucket(&l.assured, k.guaranteed_bps, burst, kMinDepthBytes);
+          init_bucket(&l.ceil, k.cap_bps ? std::min(k.cap_bps, rate) : 0, burst);
+          init_bucket(&l.assured, k.guaranteed_bps, burst);
           priority_[c] = k.priority;
         }
       }
     }
   }
+  full_.reserve(node_count());
+  for (const Node& n : nodes_) full_.push_back(n);
+  for (const Leaf& l : leaves_) full_.push_back(l.node);
+}
+
+Node& Policer::flat(size_t i) {
+  return i < nodes_.size() ? nodes_[i] : leaves_[i - nodes_.size()].node;
+}
+
+uint64_t Policer::offered_bytes(Dir dir, uint32_t room, uint32_t cls) const {
+  const NodeStats& s = leaves_[leaf(dir, room, cls)].counters.stats;
+  return ld(s.bytes) + ld(s.drop_bytes);
+}
+
+namespace {
+void scale_bucket(Bucket& b, const Bucket& full, uint32_t share, uint32_t depth_share) {
+  if (full.rate == 0) return;
+  // rate >= 1: a rate of 0 would mean "no limit". Depth: at least two frames per worker.
+  using Wide = unsigned __int128;
+  const auto rate = static_cast<uint64_t>(Wide{full.rate} * share >> Policer::kShareShift);
+  const auto depth = static_cast<int64_t>(static_cast<Wide>(full.depth) * depth_share >>
+                                          Policer::kShareShift);
+  st(b.rate, std::max<uint64_t>(rate, 1));
+  st(b.depth, std::max<int64_t>(depth, bytes_fixed(kMinDepthBytes)));
+}
+}  // namespace
+
+void Policer::set_share(size_t node, uint32_t share, uint32_t depth_share) {
+  share = std::min<uint32_t>(share, kShareOne);
+  depth_share = std::min<uint32_t>(depth_share, kShareOne);
+  Node& n = flat(node);
+  const Node& f = full_[node];
+  scale_bucket(n.ceil, f.ceil, share, depth_share);
+  scale_bucket(n.assured, f.assured, share, depth_share);
+  if (f.headroom) st(n.headroom, std::max<int64_t>(ld(n.ceil.depth) / 8, 1));  // as built
 }
 
 bool Policer::admit(Dir dir, uint32_t room, uint32_t cls, uint32_t bytes, uint64_t now_ns,
@@ -127,16 +186,16 @@ bool Policer::admit(Dir dir, uint32_t room, uint32_t cls, uint32_t bytes, uint64
   const int64_t len = bytes_fixed(bytes);
   DropReason reason = DropReason::kClassCap;
   bool pass;
-  if (l.ceil.rate && l.ceil.tokens < len) {
+  if (ld(l.ceil.rate) && l.ceil.tokens < len) {
     pass = false;  // the class's cap: never exceeded
   } else if (green(l, len)) {
     pass = true;  // within the class's guarantee: parents go into debt if they must
-  } else if (m.ceil.tokens < len + (prio ? 0 : m.headroom)) {
+  } else if (m.ceil.tokens < len + (prio ? 0 : ld(m.headroom))) {
     pass = false;
     reason = DropReason::kClassroomRate;
   } else if (green(m, len)) {
     pass = true;  // within the classroom's guarantee under the uplink
-  } else if (t.ceil.tokens < len + (prio ? 0 : t.headroom)) {
+  } else if (t.ceil.tokens < len + (prio ? 0 : ld(t.headroom))) {
     pass = false;
     reason = DropReason::kUplinkRate;
   } else {

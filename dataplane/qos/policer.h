@@ -95,12 +95,30 @@ class Policer {
   uint64_t passed_packets() const { return passed_packets_; }
   uint64_t passed_bytes() const { return passed_bytes_; }
 
- private:
+  // ---- Sharing one tree between workers (Balancer, control thread) -------------------------
+  // Every worker polices its flows with its own Policer of the same image; the Balancer gives
+  // each worker a share of every node's rate, guarantee and depth (shares of a node sum to
+  // kShareOne), by measured demand. Flat node index: [0, 2 * (1 + classrooms)) are the uplink
+  // and classroom nodes (root(d), room_node(d, r)), then the leaves (leaf_node(d, r, c)).
+  static constexpr int kShareShift = 16;
+  static constexpr uint32_t kShareOne = uint32_t{1} << kShareShift;
+  size_t node_count() const { return nodes_.size() + leaves_.size(); }
   size_t root(Dir d) const { return static_cast<size_t>(d) * (1 + rooms_); }
   size_t room_node(Dir d, uint32_t r) const { return root(d) + 1 + r; }
+  size_t leaf_node(Dir d, uint32_t r, uint32_t c) const { return nodes_.size() + leaf(d, r, c); }
+  // Bytes offered to a class so far (passed + dropped at any level); relaxed reads.
+  uint64_t offered_bytes(Dir dir, uint32_t room, uint32_t cls) const;
+  // This worker's share of node `node` (kShareOne = all of it): of its rates (`share`) and of
+  // its bucket depths (`depth_share`); relaxed writes the worker's next packet sees. Tokens
+  // above a smaller depth are trimmed by the next refill.
+  void set_share(size_t node, uint32_t share, uint32_t depth_share);
+  const Node& full(size_t node) const { return full_[node]; }
+
+ private:
   size_t leaf(Dir d, uint32_t r, uint32_t c) const {
     return (static_cast<size_t>(d) * rooms_ + r) * classes_ + c;
   }
+  Node& flat(size_t node);
   NodeStats snapshot(size_t leaf_index, uint64_t now_ns) const;
 
   api::QosImage image_;
@@ -108,6 +126,7 @@ class Policer {
   uint32_t classes_ = 0;
   std::vector<Node> nodes_;   // per direction: uplink, then classrooms
   std::vector<Leaf> leaves_;  // per direction and classroom: its classes
+  std::vector<Node> full_;    // per flat node: the image's full buckets (for set_share)
   std::array<bool, api::kMaxQosClasses + 1> priority_{};  // per class
   std::array<uint64_t, kDropReasonCount> drops_{};
   uint64_t passed_packets_ = 0;
@@ -119,7 +138,9 @@ uint64_t rate_fixed(uint64_t bps);  // bits/s -> bytes/ns, 32.32
 inline int64_t bytes_fixed(uint64_t bytes) {
   return static_cast<int64_t>(bytes) << kTokenShift;
 }
-void init_bucket(Bucket* b, uint64_t bps, uint32_t burst_ms, uint32_t min_depth_bytes);
+// Bucket depth in bytes for a node of `bps` (burst_ms: QosImage::burst_ms, 0 = automatic).
+uint64_t depth_bytes(uint64_t bps, uint32_t burst_ms);
+void init_bucket(Bucket* b, uint64_t bps, uint32_t burst_ms);
 void refill(Bucket* b, uint64_t elapsed_ns);
 
 }  // namespace cg::qos

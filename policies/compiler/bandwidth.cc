@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <nlohmann/json.hpp>
 
 #include "policies/compiler/names.h"
 #include "policies/compiler/spec.h"
@@ -134,12 +133,12 @@ void compile_bandwidth(const YAML::Node& bw, BandwidthContext& ctx) {
     uplink_ok = rate_of(up["down"], "bandwidth.uplink.down", ctx, &q.uplink_bps[1]) && uplink_ok;
   }
   const uint64_t uplink = std::min(q.uplink_bps[0], q.uplink_bps[1]);
-  q.burst_ms = static_cast<uint32_t>(
-      nlohmann::json::parse(*spec_at("bandwidth.burst-ms").default_json).get<int64_t>());
+  q.burst_ms = api::kQosAutoBurst;  // absent: sized for TCP per rate (dataplane/qos/README.md)
   if (const YAML::Node b = bw["burst-ms"]; b && b.IsScalar()) {
     try {
       const long v = std::stol(b.Scalar());
-      if (v >= 1 && v <= 200) q.burst_ms = static_cast<uint32_t>(v);
+      if (v >= 1 && v <= static_cast<long>(api::kMaxQosBurstMs))
+        q.burst_ms = static_cast<uint32_t>(v);
     } catch (const std::exception&) {  // structural error already reported
     }
   }

@@ -203,7 +203,10 @@ std::string image_summary_json(const api::PolicyImage& im) {
     const api::QosImage& q = im.bandwidth;
     ojson bw;
     bw["uplink_bps"] = {{"up", q.uplink_bps[0]}, {"down", q.uplink_bps[1]}};
-    bw["burst_ms"] = q.burst_ms;
+    if (q.burst_ms == api::kQosAutoBurst)
+      bw["burst_ms"] = "auto";
+    else
+      bw["burst_ms"] = q.burst_ms;
     ojson qz = ojson::array();
     for (const auto& z : q.zones)
       qz.push_back({{"zone", im.zones[z.zone].name},

@@ -244,7 +244,9 @@ Built build() {
       "rate limits and guarantees: uplink -> classroom (zone or VLAN) -> class",
       {{"uplink", true, uplink},
        {"burst-ms", false,
-        integer("bucket depth of every limit, in milliseconds of its rate", 1, 200, "20")},
+        integer("bucket depth of every limit, in milliseconds of its rate (default: automatic, "
+                "max(20, min(250 ms, 16 MiB)) of each rate, sized for TCP)",
+                1, 1000)},
        {"zones", false, map("zones whose classrooms get a rate, by zone name", bw_zone)},
        {"classes", false, list("traffic classes, first match wins (at most 15)", bw_class)}});
 

@@ -44,6 +44,17 @@ TEST(Bandwidth, ParsesRates) {
   EXPECT_EQ(rate_text(1'250'000'000), "1.25 Gbit");
 }
 
+TEST(Bandwidth, BurstIsAutomaticUnlessWritten) {
+  const std::string text = kHead + R"(bandwidth:
+  uplink: { up: 1 Gbit, down: 1 Gbit }
+  zones:
+    classrooms: { rate: 20 Mbit }
+)";
+  auto r = compile_policy(text, "t.yaml");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  EXPECT_EQ(r.image->bandwidth.burst_ms, api::kQosAutoBurst);  // sized for TCP per rate
+}
+
 TEST(Bandwidth, CompilesTheTree) {
   const std::string text = kHead + R"(rules:
   - { name: teaching, to-app: teaching, action: allow }

@@ -72,7 +72,7 @@ double mbps(uint64_t bytes, uint64_t ns) {
 
 TEST(Bucket, FixedPointRefillIsExact) {
   Bucket b;
-  init_bucket(&b, 20 * kMbit, 20, 0);  // 2.5 MB/s, depth 50,000 bytes
+  init_bucket(&b, 20 * kMbit, 20);  // 2.5 MB/s, depth 50,000 bytes
   EXPECT_EQ(b.depth, bytes_fixed(50'000));
   b.tokens = 0;
   refill(&b, kSec / 100);  // 10 ms -> 25,000 bytes
@@ -80,11 +80,24 @@ TEST(Bucket, FixedPointRefillIsExact) {
   refill(&b, 10 * kSec);  // long idle: full, never more
   EXPECT_EQ(b.tokens, b.depth);
   Bucket slow;
-  init_bucket(&slow, 8'000, 20, 3036);  // 1 byte/ms; depth floored at two frames
+  init_bucket(&slow, 8'000, 20);  // 1 byte/ms; depth floored at two frames
   EXPECT_EQ(slow.depth, bytes_fixed(3036));
   slow.tokens = 0;
   refill(&slow, 1000 * kSec / 1000);  // 1 s -> 1000 bytes
   EXPECT_NEAR(static_cast<double>(slow.tokens >> kTokenShift), 1000.0, 1.0);
+}
+
+TEST(Bucket, AutomaticDepthIsSizedForTcp) {
+  // burst_ms = auto: max(20 ms, min(250 ms, 16 MiB)) of the rate, at least two frames.
+  EXPECT_EQ(depth_bytes(8'000, api::kQosAutoBurst), 3036u);                 // two frames
+  EXPECT_EQ(depth_bytes(5 * kMbit, api::kQosAutoBurst), 156'250u);          // 250 ms
+  EXPECT_EQ(depth_bytes(20 * kMbit, api::kQosAutoBurst), 625'000u);         // 250 ms
+  EXPECT_EQ(depth_bytes(1000 * kMbit, api::kQosAutoBurst), 16u << 20);      // one big window
+  EXPECT_EQ(depth_bytes(10'000 * kMbit, api::kQosAutoBurst), 25'000'000u);  // 20 ms
+  // An explicit burst-ms is taken as written (floored at two frames).
+  EXPECT_EQ(depth_bytes(20 * kMbit, 20), 50'000u);
+  EXPECT_EQ(depth_bytes(20 * kMbit, 1000), 2'500'000u);
+  EXPECT_EQ(depth_bytes(8'000, 1), 3036u);
 }
 
 TEST(Policer, RateAccuracyOfAClassroom) {

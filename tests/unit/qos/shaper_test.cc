@@ -125,11 +125,13 @@ TEST_F(Fixture, PolicesPerFlowClassAndHotSwapsRates) {
   const uint16_t youtube = 124;
   flow::FlowEntry e = make_flow(v4(10, 1, 0, 5), 101);
   shaper.assign(e, app_of(youtube), kInClass);
-  // 5 Mbit/s cap: 1000-byte packets every 0.8 ms = 10 Mbit/s for 2 s -> about half pass.
+  // 5 Mbit/s cap: 1000-byte packets every 0.8 ms = 10 Mbit/s for 2 s -> about half pass, plus
+  // the full bucket a new image starts with (automatic depth: 250 ms of the cap).
   uint64_t passed = 0, now = kInClass;
   for (int i = 0; i < 2500; ++i, now += 800'000)
     passed += shaper.police(e, false, 1000, now) ? 1000 : 0;
-  EXPECT_NEAR(passed * 8.0 / 2, 5e6, 5e6 * 0.03);
+  const double first = 5e6 / 8 * 2 + depth_bytes(5'000'000, api::kQosAutoBurst);
+  EXPECT_NEAR(static_cast<double>(passed), first, first * 0.03);
   EXPECT_EQ(shaper.policer()->drops(DropReason::kClassCap), 2500 - passed / 1000);
   EXPECT_EQ(shaper.counter(Counter::kBytesPassed), passed);
   // A new image with a 10 Mbit/s cap: the flow is re-assigned and polices at the new rate.
@@ -141,7 +143,8 @@ TEST_F(Fixture, PolicesPerFlowClassAndHotSwapsRates) {
   passed = 0;
   for (int i = 0; i < 2500; ++i, now += 400'000)  // 20 Mbit/s offered
     passed += shaper.police(e, false, 1000, now) ? 1000 : 0;
-  EXPECT_NEAR(passed * 8.0 / 1, 10e6, 10e6 * 0.03);
+  const double second = 10e6 / 8 + depth_bytes(10'000'000, api::kQosAutoBurst);
+  EXPECT_NEAR(static_cast<double>(passed), second, second * 0.03);
 }
 
 TEST_F(Fixture, AdmitWithoutClassifierUsesL3Facts) {

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# QoS with two workers: each polices its own flows, and the Balancer (dataplane/qos/balancer.h)
+# gives each its share of every node by demand, so a classroom whose flows are spread over both
+# workers still gets its rate once, not twice. 8 parallel iperf3 TCP downloads into the 20 Mbit/s
+# classroom of bandwidth.yaml: the sum within ±10% of 20 Mbit/s, and both workers carried some
+# (else the test would prove nothing). On a 2-core machine lcores 1 and 2 share CPU 1.
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+PREFIX=cgqmw
+source tests/integration/lib/netns.sh
+POL=tests/integration/dataplane/policies
+topo_up
+DP_WORKERS=2 DP_INSIDE="net_af_packet0,iface=cgin,qpairs=2" \
+  DP_OUTSIDE="net_af_packet1,iface=cgout,qpairs=2" DP_LCORES="['0@0', '1@1', '2@1']" \
+  DP_ARGS="--policy $POL/bandwidth.yaml" dp_start
+log "dataplane up with 2 workers and bandwidth.yaml (classroom 20 Mbit/s)"
+in_net iperf3 -s -B "$NET_IP" -p 5201 > /dev/null 2>&1 &
+sleep 0.5
+in_cl iperf3 -c "$NET_IP" -p 5201 -P 8 -t 8 -R --json > "$WORK/iperf.json" || fail "iperf3"
+got=$(jget "['end']['sum_received']['bits_per_second'] / 1e6" < "$WORK/iperf.json")
+dp_query qos > "$WORK/qos.json"
+log "8 TCP streams over 2 workers: $got Mbit/s in total (classroom rate 20)"
+python3 - "$WORK/qos.json" <<'PY'
+import json, sys
+q = json.load(open(sys.argv[1]))
+per = []
+for w in q["workers"]:
+    cls = {c["name"]: c for c in w["qos"]["classes"]}
+    per.append(cls["default"]["bytes_down"])
+print("bytes per worker:", per, "balancer:", q["balancer"])
+assert all(b > 1_000_000 for b in per), "one worker carried (almost) nothing: %s" % per
+assert q["balancer"]["qos_balance_rounds"] > 100, q["balancer"]
+assert q["balancer"]["qos_balance_nodes"] > 0, q["balancer"]
+PY
+python3 -c "import sys; v = float(sys.argv[1]); sys.exit(0 if abs(v - 20) <= 2 else 1)" "$got" ||
+  fail "2 workers: $got Mbit/s is not within 10% of the classroom's 20 Mbit/s"
+log "PASS"
