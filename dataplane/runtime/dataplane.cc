@@ -26,6 +26,7 @@
 #include "dataplane/export/flow_record.h"
 #include "dataplane/packet/tcp_reset.h"
 #include "dataplane/pipeline/pipeline.h"
+#include "dataplane/qos/balancer.h"
 #include "dataplane/qos/report.h"
 #include "dataplane/runtime/control_server.h"
 #include "dataplane/runtime/policy_loader.h"
@@ -339,6 +340,7 @@ class Dataplane {
     if (cmd == "policy.apply") {
       if (!req.contains("generation") || !req["generation"].is_number_unsigned())
         return {{"ok", false}, {"error", "policy.apply: 'generation' (number) missing"}};
+      std::lock_guard qos_lock(qos_mu_);  // the QoS balancer never reads a plan apply frees
       return loader_->apply(req["generation"].get<uint64_t>());
     }
     if (cmd == "policy.status") return loader_->status();
@@ -350,7 +352,15 @@ class Dataplane {
       nlohmann::json ws = nlohmann::json::array();
       for (auto& w : workers_)
         ws.push_back({{"id", w->id}, {"qos", qos::report_json(w->pipe->shaper(), now)}});
-      return {{"ok", true}, {"generation", loader_->generation_of_active()}, {"workers", ws}};
+      std::lock_guard qos_lock(qos_mu_);
+      const qos::Balancer& b = qos_balancer_.balancer();
+      return {{"ok", true},
+              {"generation", loader_->generation_of_active()},
+              {"workers", ws},
+              {"balancer",
+               {{"qos_balance_rounds", b.rounds()},
+                {"qos_balance_nodes", b.nodes_rebalanced()},
+                {"qos_balance_resets", b.resets()}}}};
     }
     if (cmd == "clock.offset") {
       if (!cfg_.allow_clock_offset)
@@ -695,11 +705,22 @@ class Dataplane {
     std::signal(SIGTERM, on_signal);
     if (!start_policy()) return 2;
     for (auto& w : workers_) rte_eal_remote_launch(worker_main, w.get(), w->lcore);
+    if (workers_.size() > 1)  // QoS: one tree over all workers (dataplane/qos/balancer.h)
+      qos_balancer_.start(&qos_mu_, [this](std::span<qos::Policer*> out) {
+        size_t n = 0;
+        for (auto& w : workers_) {
+          WorkerPolicy* b = w->policy.load(std::memory_order_acquire);
+          if (!b || !b->qos || !b->qos->policer || n == out.size()) return size_t{0};
+          out[n++] = b->qos->policer.get();
+        }
+        return n;
+      }, std::chrono::milliseconds(5));
     std::fprintf(stderr,
                  "cg-dataplane: bridging %s <-> %s with %zu worker(s); control socket %s\n",
                  cfg_.inside.c_str(), cfg_.outside.c_str(), workers_.size(),
                  cfg_.socket.c_str());
     server.serve(g_stop);
+    qos_balancer_.stop();
     rte_eal_mp_wait_lcore();
     if (drain_) flush_flow_export();
     nlohmann::json final_stats = stats();
@@ -789,6 +810,8 @@ class Dataplane {
   // Declared before workers_: destroyed after them (the bindings outlive every reader).
   std::unique_ptr<uint8_t, FreeDeleter> qs_mem_;
   std::unique_ptr<PolicyLoader> loader_;
+  std::mutex qos_mu_;  // qos_balancer_'s rounds vs policy.apply freeing the plans it reads
+  qos::BalancerThread qos_balancer_;  // workers > 1: shares of the QoS tree by demand
   exporter::EventHub* hub_ = nullptr;  // run_after_eal()'s event hub while it runs
   std::unique_ptr<exporter::FlowAuditDrain> drain_;  // IPFIX flow export (null: off)
   Port ports_[kPorts];
