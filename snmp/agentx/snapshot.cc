@@ -46,6 +46,19 @@ bool get_u64(const json& o, const std::string& key, const std::string& path, uin
   return true;
 }
 
+// Seconds as the dataplane writes them (a double, e.g. uptime_s 42.37): whole seconds.
+bool get_seconds(const json& o, const char* key, const std::string& path, uint64_t* v,
+                 std::string* err) {
+  auto it = o.find(key);
+  if (it == o.end()) return true;
+  if (!it->is_number() || !(it->get<double>() >= 0) || it->get<double>() > 1e15) {
+    *err = path + key + ": not a non-negative number";
+    return false;
+  }
+  *v = static_cast<uint64_t>(it->get<double>());
+  return true;
+}
+
 bool get_string(const json& o, const char* key, const std::string& path, std::string* v,
                 std::string* err) {
   auto it = o.find(key);
@@ -87,7 +100,7 @@ bool map_health(const json& r, DataplaneData* out, std::string* err) {
   uint64_t w = 0;
   if (!get_u64(r, "workers", "health.", &w, err)) return false;
   out->workers = static_cast<uint32_t>(std::min<uint64_t>(w, UINT32_MAX));
-  return get_u64(r, "uptime_s", "health.", &out->uptime_s, err, false);
+  return get_seconds(r, "uptime_s", "health.", &out->uptime_s, err);
 }
 
 bool map_stats(const json& r, DataplaneData* out, std::string* err) {

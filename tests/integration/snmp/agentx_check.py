@@ -106,8 +106,8 @@ def name_oid(prefix, name):
 
 
 def wait_refreshes(n):
-    r0 = get(1, 4)[1]
-    poll("%d refreshes of cg-agentx" % n, lambda: (get(1, 4)[1] >= r0 + n, get(1, 4)))
+    r0 = get(1, 4, 0)[1]
+    poll("%d refreshes of cg-agentx" % n, lambda: (get(1, 4, 0)[1] >= r0 + n, get(1, 4, 0)))
 
 
 def in_cl(*cmd):
@@ -133,8 +133,8 @@ def qos_zone(q, name):
 
 # --- 1. cg-agentx registered and reading the dataplane -------------------------------------
 poll("cgAgentDataplaneStatus ok(1)",
-     lambda: (get(1, 1)[1] == 1, (get(1, 1), get(1, 2))), tries=150)
-poll("cgAgentEventStream connected(1)", lambda: (get(1, 7)[1] == 1, get(1, 7)))
+     lambda: (get(1, 1, 0)[1] == 1, (get(1, 1, 0), get(1, 2, 0))), tries=150)
+poll("cgAgentEventStream connected(1)", lambda: (get(1, 7, 0)[1] == 1, get(1, 7, 0)))
 log("cg-agentx registered under snmpd; dataplane ok, event stream connected")
 
 # --- 2. some traffic: pings (allowed) and UDP to the discard port (denied, high alert) -------
@@ -241,8 +241,8 @@ log("values moved: packets +%d, inside in +%d, outside in +%d, room-101 +%d"
 
 # --- 5. dataplane stops: the status object says so, no stale values --------------------------
 dp("shutdown")
-poll("cgAgentDataplaneStatus unreachable(2)", lambda: (get(1, 1)[1] == 2, get(1, 1)), tries=100)
-err = get(1, 2)[1]
+poll("cgAgentDataplaneStatus unreachable(2)", lambda: (get(1, 1, 0)[1] == 2, get(1, 1, 0)), tries=100)
+err = get(1, 2, 0)[1]
 need(err != "", "cgAgentDataplaneError says why")
 t, v = get(3, 1, 0)
 need(t is None and "No Such Instance" in v, "cgTrafficPackets absent when down (%s %s)" % (t, v))
@@ -250,7 +250,7 @@ w = walk()
 stale = [k for k in w if not (k.startswith(ROOT + ".1.") or k.startswith(ROOT + ".7."))]
 need(not stale, "only agent and event objects while the dataplane is down: %r" % stale[:5])
 need(w[ROOT + ".1.5.0"][1] >= 1, "cgAgentRefreshFailures counted")
-poll("cgAgentEventStream disconnected(2)", lambda: (get(1, 7)[1] == 2, get(1, 7)))
+poll("cgAgentEventStream disconnected(2)", lambda: (get(1, 7, 0)[1] == 2, get(1, 7, 0)))
 need(alive(AX_PID), "cg-agentx still running")
 log("dataplane stopped: status unreachable (%s), %d objects left (agent + events)"
     % (err, len(w)))

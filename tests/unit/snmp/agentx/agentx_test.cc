@@ -29,7 +29,7 @@ json stats_reply() {
 
 json health_reply() {
   return json::parse(
-      R"({"ok":true,"v":1,"state":"running","links_up":true,"workers":2,"uptime_s":42,
+      R"({"ok":true,"v":1,"state":"running","links_up":true,"workers":2,"uptime_s":42.93,
           "ports":{"inside":{"link_up":true,"rss":false},"outside":{"link_up":true,"rss":false}}})");
 }
 
@@ -120,6 +120,9 @@ TEST(AgentxMap, HealthAndPolicy) {
   h["state"] = "stopping";
   ASSERT_TRUE(map_health(h, &d, &err));
   EXPECT_FALSE(d.running);
+  h["uptime_s"] = -1.5;
+  EXPECT_FALSE(map_health(h, &d, &err));
+  EXPECT_EQ(err, "health.uptime_s: not a non-negative number");
 
   ASSERT_TRUE(map_policy_status(policy_reply(), &d, &err)) << err;
   EXPECT_EQ(d.policy_generation, 3u);
