@@ -14,9 +14,11 @@ done
 [ -x "$BIN/cg-agentx" ] || fail "$BIN/cg-agentx not built"
 SNMPD_PID=""
 AX_PID=""
-cleanup() {
-  for p in $AX_PID $SNMPD_PID; do kill "$p" 2>/dev/null || true; done
-  for p in $AX_PID $SNMPD_PID; do wait "$p" 2>/dev/null || true; done
+cleanup() {  # the subagent first: it closes its AgentX session while the master is still there
+  for p in $AX_PID $SNMPD_PID; do
+    kill "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
   topo_down
 }
 topo_up
@@ -50,4 +52,11 @@ python3 tests/integration/snmp/agentx_check.py || {
   echo "--- cg-agentx log"; cat "$WORK/agentx.log"; echo "--- snmpd log"; tail -20 "$WORK/snmpd.log"
   fail "agentx checks"
 }
+kill "$AX_PID"
+rc=0
+wait "$AX_PID" || rc=$?
+AX_PID=""
+[ "$rc" -eq 0 ] || { cat "$WORK/agentx.log"; fail "cg-agentx exited with $rc on SIGTERM"; }
+! grep -q "assert" "$WORK/agentx.log" || { cat "$WORK/agentx.log"; fail "net-snmp assertion in cg-agentx"; }
+log "cg-agentx stopped cleanly on SIGTERM"
 log "PASS"
