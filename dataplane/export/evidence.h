@@ -14,7 +14,7 @@
 // `max_files` files and `max_bytes` bytes in DIR (files of earlier runs included); the oldest
 // evidence is deleted first (counted).
 //
-// Memory per worker: flows × max_packets × snaplen (+ 32 bytes per packet of metadata) for the
+// Memory per worker: flows × max_packets × snaplen (+ 16 bytes per packet of metadata) for the
 // pool and ring × max_packets × snaplen for the snapshots; defaults 1024 × 8 × 256 = 2 MiB and
 // 64 × 8 × 256 = 128 KiB.
 #pragma once
