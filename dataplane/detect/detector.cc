@@ -157,6 +157,8 @@ exporter::Event Detector::base(const flow::FlowEntry& e, exporter::EventKind kin
 
 void Detector::emit(exporter::Event& ev) {
   ev.seq = ++seq_;
+  if (evidence_ && ev.flow_id && ev.kind != exporter::EventKind::kOverflow)
+    evidence_->snapshot(ev.flow_id, ev.seq);  // before the event: the reader sees it first
   inc(ring_.push(ev) ? Counter::kEventsEmitted : Counter::kEventsLost);
 }
 

@@ -15,6 +15,7 @@
 #include "dataplane/detect/blocklist.h"
 #include "dataplane/enforce/enforcer.h"
 #include "dataplane/export/event.h"
+#include "dataplane/export/evidence.h"
 #include "dataplane/flow/flow_table.h"
 #include "dataplane/packet/parser.h"
 
@@ -242,6 +243,15 @@ class Detector {
   // The flow leaves the table.
   void on_flow_end(const flow::FlowEntry& e);
 
+  // Evidence pcaps (dataplane/export/evidence.h; null = off): the first packets of each flow
+  // are kept; an event for a flow hands them to the control thread before the event.
+  void set_evidence(exporter::EvidenceStore* s) { evidence_ = s; }
+  void record(const flow::FlowEntry& e, const uint8_t* data, uint32_t len, uint32_t wire_len,
+              uint64_t now_ns) {
+    if (evidence_) evidence_->on_packet(e, data, len, wire_len, now_ns);
+  }
+  const exporter::EvidenceStore* evidence() const { return evidence_; }
+
   exporter::EventRing& events() { return ring_; }
   uint64_t counter(Counter c) const { return counters_[static_cast<size_t>(c)]; }
   const std::array<uint64_t, kCounterCount>& counters() const { return counters_; }
@@ -279,6 +289,7 @@ class Detector {
   std::vector<const flow::FlowEntry*> blocked_;
   uint32_t blocked_count_ = 0;
   exporter::EventRing ring_;
+  exporter::EvidenceStore* evidence_ = nullptr;
   std::array<uint64_t, kCounterCount> counters_{};
 };
 

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "dataplane/export/event_hub.h"
+#include "dataplane/export/evidence.h"
 #include "dataplane/export/flow_export.h"
 #include "dataplane/export/flow_record.h"
 #include "dataplane/packet/tcp_reset.h"
@@ -84,6 +85,7 @@ struct Worker {
   uint16_t ports[kPorts] = {};
   std::unique_ptr<pipeline::Pipeline> pipe;
   std::unique_ptr<exporter::FlowAudit> audit;  // IPFIX flow records (null: export off)
+  std::unique_ptr<exporter::EvidenceStore> evidence;  // first packets (null: off)
   WorkerStats st;
   alignas(64) std::atomic<FlowQuery*> query{nullptr};
   // Policy binding published by the control thread (PolicyLoader); `installed` is the one the
@@ -450,6 +452,10 @@ class Dataplane {
         for (size_t i = 0; i < exporter::kFlowAuditCounterCount; ++i)
           add(c, exporter::flow_audit_counter_name(static_cast<exporter::FlowAuditCounter>(i)),
               rd(w->audit->counters()[i]));
+      if (w->evidence)
+        for (size_t i = 0; i < exporter::kEvidenceCounterCount; ++i)
+          add(c, exporter::evidence_counter_name(static_cast<exporter::EvidenceCounter>(i)),
+              rd(w->evidence->counters()[i]));
       add(c, "drop_tx_full", rd(w->st.drop_tx_full[0]) + rd(w->st.drop_tx_full[1]));
       add(c, "tcp_resets_sent", rd(w->st.tcp_resets_sent));
       add(c, "tcp_resets_suppressed", rd(w->st.tcp_resets_suppressed));
@@ -469,6 +475,14 @@ class Dataplane {
       for (size_t i = 0; i < static_cast<size_t>(exporter::IpfixCounter::kCount); ++i)
         total[exporter::ipfix_counter_name(static_cast<exporter::IpfixCounter>(i))] =
             drain_->exporter().counter(static_cast<exporter::IpfixCounter>(i));
+    if (evidence_) {
+      for (size_t i = 0; i < static_cast<size_t>(exporter::EvidenceWriterCounter::kCount); ++i)
+        total[exporter::evidence_writer_counter_name(
+            static_cast<exporter::EvidenceWriterCounter>(i))] =
+            evidence_->counter(static_cast<exporter::EvidenceWriterCounter>(i));
+      total["evidence_files_on_disk"] = evidence_->files_on_disk();
+      total["evidence_bytes_on_disk"] = evidence_->bytes_on_disk();
+    }
     j["workers"] = workers;
     j["counters"] = total;
     j["policy"] = {{"generation", loader_->generation_of_active()},
@@ -688,6 +702,25 @@ class Dataplane {
         drain_->add(w->audit.get());
       }
     }
+    // ---- evidence pcaps (dataplane/export/evidence.h): first packets of alerted flows
+    if (!cfg_.evidence.dir.empty()) {
+      evidence_ = std::make_unique<exporter::EvidenceWriter>(cfg_.evidence, ectx.run_id);
+      if (!evidence_->open(&err)) {
+        std::fprintf(stderr, "cg-dataplane: export.evidence.dir: %s\n", err.c_str());
+        return 1;
+      }
+      for (auto& w : workers_) {
+        w->evidence = std::make_unique<exporter::EvidenceStore>(cfg_.evidence);
+        w->pipe->detector().set_evidence(w->evidence.get());
+        evidence_->add(w->evidence.get(), w->id);
+      }
+      hub.set_annotator([this](const exporter::Event& ev, nlohmann::json& j) {
+        std::string file;
+        uint32_t packets = 0;
+        if (evidence_->take(ev.worker, ev.seq, &file, &packets))
+          j["evidence"] = {{"file", file}, {"packets", packets}};
+      });
+    }
     server.set_stream("events.subscribe",
                       [&hub](const nlohmann::json&, int fd) { hub.subscribe(fd); });
     server.set_tick([this, &hub, ectx]() mutable {
@@ -697,6 +730,7 @@ class Dataplane {
         ectx.image = std::move(im);
         hub.set_context(ectx);
       }
+      if (evidence_) evidence_->poll();  // snapshots precede their events: files first
       hub.poll(now);
       if (drain_) drain_->poll(now, names(), ectx.image.get());
     });
@@ -814,6 +848,7 @@ class Dataplane {
   qos::BalancerThread qos_balancer_;  // workers > 1: shares of the QoS tree by demand
   exporter::EventHub* hub_ = nullptr;  // run_after_eal()'s event hub while it runs
   std::unique_ptr<exporter::FlowAuditDrain> drain_;  // IPFIX flow export (null: off)
+  std::unique_ptr<exporter::EvidenceWriter> evidence_;  // evidence pcaps (null: off)
   Port ports_[kPorts];
   std::vector<std::unique_ptr<Worker>> workers_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();

@@ -6,7 +6,9 @@
 #  - an hping3 SYN flood raises a flood event while a normal TCP transfer still completes;
 #  - every event validates against dataplane/api/event.schema.json and names the zone the
 #    active policy gives the classroom host ("classroom");
-#  - the stats reply carries the detect_* counters summed over workers.
+#  - the stats reply carries the detect_* counters summed over workers;
+#  - alert events name an evidence pcap (export.evidence.dir) that tcpdump reads with the
+#    flow's first packets: the blocked DNS query itself, the TLS handshake up to the ClientHello.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 PREFIX=cgdet
@@ -19,7 +21,9 @@ printf '# test feed\n0.0.0.0 blocked.example\n' > "$WORK/feed.txt"
 DP_ARGS="--policy tests/integration/detect/policies/zones.yaml" dp_start "detect:
   flood: { syn_packets: 300 }
   blocklist: { files: [$WORK/feed.txt], action: block }
-  events: { eve_file: $WORK/eve.json }"
+  events: { eve_file: $WORK/eve.json }
+export:
+  evidence: { dir: $WORK/evidence, snaplen: 1600, max_packets: 8 }"
 log "dataplane up"
 python3 tests/integration/detect/subscribe.py "$WORK/dataplane.sock" "$WORK/events.jsonl" &
 SUB=$!
@@ -110,6 +114,7 @@ for k in ("detect_port_scans", "detect_blocklist_domain_hits", "detect_syn_flood
           "events_emitted", "events_drained"):
     assert c.get(k, 0) >= 1, (k, c.get(k))
 assert "events_lost_ring_full" in c and "detect_scan_evictions" in c
+assert c.get("evidence_files_written", 0) >= 2 and c["evidence_write_errors"] == 0, c
 print("stats:", {k: v for k, v in c.items() if k.startswith(("detect_", "events_"))})
 PY
 kill $SUB 2>/dev/null || true
@@ -127,4 +132,30 @@ ids = {e["event_id"] for e in stream}
 assert ids <= {e["event_id"] for e in eve}, "eve.json has every streamed event"
 print(f"{len(stream)} streamed events, {len(eve)} in eve.json, all valid")
 PY
+# Evidence: every named file exists and tcpdump reads exactly the packets the event announces.
+python3 - "$WORK/events.jsonl" "$CL_IP" "$NET_IP" <<'PY' || fail "evidence pcaps"
+import json, subprocess, sys
+events = [json.loads(l) for l in open(sys.argv[1])]
+cl, net = sys.argv[2], sys.argv[3]
+def tcpdump(f, *args):
+    return subprocess.run(["tcpdump", "-nn", "-r", f, *args], capture_output=True, text=True,
+                          check=True).stdout
+with_ev = [e for e in events if "evidence" in e]
+assert with_ev, "no event names evidence"
+for e in with_ev:
+    lines = tcpdump(e["evidence"]["file"]).splitlines()
+    assert len(lines) == e["evidence"]["packets"], (e["evidence"], lines)
+dns = [e for e in with_ev if e.get("blocklist", {}).get("matched_on") == "dns_query"]
+assert dns, "the blocked DNS query has no evidence"
+lines = tcpdump(dns[0]["evidence"]["file"]).splitlines()
+assert len(lines) == 1 and "A? www.blocked.example" in lines[0], lines
+tls = [e for e in with_ev if e.get("blocklist", {}).get("matched_on") == "tls_sni"]
+assert tls, "the blocked TLS flow has no evidence"
+lines = tcpdump(tls[0]["evidence"]["file"]).splitlines()
+assert len(lines) >= 4 and f"{cl}." in lines[0] and "Flags [S]" in lines[0], lines
+assert "www.blocked.example" in tcpdump(tls[0]["evidence"]["file"], "-A"), "no SNI in evidence"
+print(f"{len(with_ev)} events with evidence; DNS query: 1 packet; TLS: {len(lines)} packets "
+      "from the SYN to the ClientHello")
+PY
+log "evidence pcaps: tcpdump reads the first packets of the alerted flows"
 log "PASS"
