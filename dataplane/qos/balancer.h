@@ -67,6 +67,7 @@ class BalancerThread {
  public:
   using Collect = std::function<size_t(std::span<Policer*> out)>;
   static constexpr size_t kMaxWorkers = 64;
+  static constexpr int kMaxDuty = 20;  // a round every max(period, 20 x its duration): <= 5 %
 
   ~BalancerThread() { stop(); }
   void start(std::mutex* mu, Collect collect, std::chrono::microseconds period);
