@@ -27,6 +27,8 @@ constexpr std::string_view kCounterNames[kCounterCount] = {
     "detect_blocked_table_full",
     "events_emitted",
     "events_lost_ring_full",
+    "detect_quarantine_events",
+    "detect_quarantine_events_suppressed",
 };
 
 uint64_t mix(uint64_t x) {  // splitmix64 finaliser
@@ -397,6 +399,35 @@ bool Detector::allow_event(const std::array<uint8_t, 16>& src, int32_t tag, uint
   *carried = re.carry;
   re.carry = 0;
   return true;
+}
+
+void Detector::on_quarantine(const packet::Parsed& p, bool src_hit, uint8_t port,
+                             uint64_t now_ns) {
+  const std::array<uint8_t, 16>& who = src_hit ? p.src : p.dst;
+  exporter::Event ev;
+  if (!allow_event(who, kQuarantineTag, now_ns, &ev.suppressed)) {
+    inc(Counter::kQuarantineEventsSuppressed);
+    return;
+  }
+  ev.ts_ns = now_ns;
+  ev.src = p.src;
+  ev.dst = p.dst;
+  ev.src_port = p.src_port;
+  ev.dst_port = p.dst_port;
+  ev.proto = p.l4_proto;
+  ev.vlan = p.vlan_outer;
+  ev.vlan_inner = p.vlan_inner;
+  ev.src_outside = port == 1;
+  ev.kind = exporter::EventKind::kQuarantine;
+  ev.worker = static_cast<int16_t>(worker_);
+  ev.severity = static_cast<uint8_t>(api::Severity::kHigh);
+  ev.blocked = true;
+  ev.match_on = exporter::MatchOn::kIp;
+  char buf[64];
+  addr_text(who, buf, sizeof(buf));
+  ev.set_name(buf);
+  inc(Counter::kQuarantineEvents);
+  emit(ev);
 }
 
 void Detector::on_verdict(const flow::FlowEntry& e, const classify::Classifier* c,

@@ -74,6 +74,8 @@ enum class Counter : uint8_t {
   kBlockedTableFull,  // a blocklisted flow could not be remembered: only its first packet dropped
   kEventsEmitted,
   kEventsLost,  // the event ring was full
+  kQuarantineEvents,            // quarantine drops reported (one per address within the budget)
+  kQuarantineEventsSuppressed,  // quarantine drops beyond the per-address event budget
   kCount
 };
 inline constexpr size_t kCounterCount = static_cast<size_t>(Counter::kCount);
@@ -242,6 +244,10 @@ class Detector {
                   const enforce::FlowVerdict& after, uint64_t now_ns);
   // The flow leaves the table.
   void on_flow_end(const flow::FlowEntry& e);
+  // The pipeline dropped a packet from / to a quarantined address (`src_hit`: the source is the
+  // quarantined one). Raises a `quarantine` event, rate-limited per quarantined address like
+  // policy events (policy_events_per_source per policy_window_ns; repeats carried).
+  void on_quarantine(const packet::Parsed& p, bool src_hit, uint8_t port, uint64_t now_ns);
 
   // Evidence pcaps (dataplane/export/evidence.h; null = off): the first packets of each flow
   // are kept; an event for a flow hands them to the control thread before the event.
@@ -272,6 +278,7 @@ class Detector {
   bool allow_event(const std::array<uint8_t, 16>& src, int32_t tag, uint64_t now_ns,
                    uint32_t* carried);
   static constexpr int32_t kBlocklistTag = -100;
+  static constexpr int32_t kQuarantineTag = -101;
   bool check_domain(const flow::FlowEntry& e, const classify::Classifier& c, const char* host,
                     uint64_t now_ns);
   bool is_blocked(const flow::FlowEntry& e) const;

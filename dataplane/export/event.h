@@ -23,6 +23,7 @@ enum class EventKind : uint8_t {
   kFlowRisk,         // nDPI flow risks above the configured severity
   kPolicy,           // a deny hit or an alerting rule of the school policy
   kOverflow,         // events were lost (a ring or a subscriber buffer was full)
+  kQuarantine,       // a packet from / to a quarantined address (quarantine.set) was dropped
   kCount
 };
 inline constexpr size_t kEventKindCount = static_cast<size_t>(EventKind::kCount);

@@ -31,6 +31,7 @@ constexpr KindInfo kKinds[kEventKindCount] = {
     {"flow_risk", "CG RISK", "flow-risk", kSidBase + 100},
     {"policy", "CG POLICY", "policy", kSidBase + 100000},
     {"overflow", "", "", 0},
+    {"quarantine", "CG QUARANTINE host", "quarantine", kSidBase + 7},
 };
 
 const char* match_on_name(MatchOn m) {
@@ -218,6 +219,9 @@ nlohmann::json to_json(const Event& ev, const EventContext& ctx) {
     case EventKind::kBlocklistDomain:
       j["blocklist"] = {{"entry", std::string(ev.name)},
                         {"matched_on", match_on_name(ev.match_on)}};
+      break;
+    case EventKind::kQuarantine:
+      j["quarantine"] = {{"entry", std::string(ev.name)}};
       break;
     case EventKind::kFlowRisk: {
       nlohmann::json names = nlohmann::json::array();

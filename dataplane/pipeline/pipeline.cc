@@ -8,7 +8,7 @@ constexpr std::string_view kCounterNames[kCounterCount] = {
     "packets",         "bytes",          "forwarded",          "ip_packets",
     "non_ip_packets",  "drop_malformed", "drop_non_ip",        "drop_flow_table_full",
     "fragments_matched", "fragments_unmatched", "drop_policy",
-    "drop_blocklist", "drop_qos",
+    "drop_blocklist", "drop_qos", "drop_quarantine",
 };
 }  // namespace
 
@@ -106,6 +106,15 @@ void Pipeline::process(const PacketRef* pkts, uint32_t n, Verdict* verdicts) {
       continue;
     }
     inc(Counter::kIpPackets);
+    if (quarantine_) {
+      const bool src_hit = quarantine_->match_addr(parsed[i].src);
+      if (src_hit || quarantine_->match_addr(parsed[i].dst)) {
+        inc(Counter::kDropQuarantine);
+        if (detect_.enabled()) detect_.on_quarantine(parsed[i], src_hit, p.port, p.ts_ns);
+        verdicts[i] = Verdict::kDrop;
+        continue;
+      }
+    }
     if (parsed[i].fragment && parsed[i].has_l4 &&
         (parsed[i].l4_proto == packet::ipproto::kTcp ||
          parsed[i].l4_proto == packet::ipproto::kUdp)) {

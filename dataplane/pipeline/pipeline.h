@@ -57,6 +57,7 @@ enum class Counter : uint8_t {
   kDropPolicy,
   kDropBlocklist,  // a blocklisted flow (detect.blocklist_action: block)
   kDropQos,        // over a bandwidth cap / rate (reason: the qos::Shaper's qos_drop_* counters)
+  kDropQuarantine,  // from / to a quarantined address (quarantine.set), before the flow table
   kCount
 };
 inline constexpr size_t kCounterCount = static_cast<size_t>(Counter::kCount);
@@ -121,6 +122,10 @@ class Pipeline {
   detect::Detector& detector() { return detect_; }
   const detect::Detector& detector() const { return detect_; }
   void set_blocklist(std::shared_ptr<const detect::Blocklist> b) { detect_.set_blocklist(b); }
+  // Quarantine (dataplane/runtime/quarantine.h): a frozen address / prefix set installed at a
+  // burst boundary (null = none); the caller keeps it alive until this worker's quiescent state.
+  // Packets from or to a member are dropped in both directions before the flow table.
+  void install_quarantine(const detect::Blocklist* q) noexcept { quarantine_ = q; }
 
   // Judges n <= kMaxBurst packets; verdicts[i] says whether packet i leaves by the other port.
   void process(const PacketRef* pkts, uint32_t n, Verdict* verdicts);
@@ -152,6 +157,7 @@ class Pipeline {
   flow::FlowTable::EndFn end_fn_ = nullptr;
   void* end_ctx_ = nullptr;
   FragmentPorts frags_;
+  const detect::Blocklist* quarantine_ = nullptr;
   packet::Counters decode_;
   std::array<uint64_t, kCounterCount> counters_{};
 };

@@ -31,6 +31,7 @@
 #include "dataplane/qos/report.h"
 #include "dataplane/runtime/control_server.h"
 #include "dataplane/runtime/policy_loader.h"
+#include "dataplane/runtime/quarantine.h"
 
 namespace cg::runtime {
 namespace {
@@ -92,6 +93,9 @@ struct Worker {
   // pipeline uses. RCU: the worker reports a quiescent state once per loop iteration.
   std::atomic<WorkerPolicy*> policy{nullptr};
   WorkerPolicy* installed = nullptr;
+  // Quarantine set published by QuarantineLoader (same RCU domain); null = empty.
+  std::atomic<const detect::Blocklist*> quarantine{nullptr};
+  const detect::Blocklist* quarantine_installed = nullptr;
   int64_t clock_offset_ns = 0;
   rte_rcu_qsbr* qs = nullptr;
   rte_mempool* pool = nullptr;  // for TCP resets
@@ -195,7 +199,16 @@ int worker_main(void* arg) {
     if (WorkerPolicy* b = w.policy.load(std::memory_order_acquire); b != w.installed) {
       w.pipe->install_policy(b ? b->binding.get() : nullptr);
       w.pipe->install_qos(b ? b->qos.get() : nullptr);
+      // Blocklist hot reload: a reference count, no allocation (the loader keeps the old list
+      // alive past this point, so the last reference is never dropped here).
+      if (b && b->blocklist.get() != w.pipe->detector().blocklist())
+        w.pipe->set_blocklist(b->blocklist);
       w.installed = b;
+    }
+    if (const detect::Blocklist* q = w.quarantine.load(std::memory_order_acquire);
+        q != w.quarantine_installed) {
+      w.pipe->install_quarantine(q);
+      w.quarantine_installed = q;
     }
     if (int64_t off = g_policy_clock_offset_ns.load(std::memory_order_relaxed);
         off != w.clock_offset_ns) {
@@ -346,6 +359,8 @@ class Dataplane {
       return loader_->apply(req["generation"].get<uint64_t>());
     }
     if (cmd == "policy.status") return loader_->status();
+    if (cmd == "quarantine.set") return quarantine_->set(req);
+    if (cmd == "quarantine.status") return quarantine_->status();
     if (cmd == "qos") {
       // Per worker (each polices its own share of the flows): classes, classrooms, uplink.
       uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -379,7 +394,8 @@ class Dataplane {
     }
     return {{"ok", false},
             {"error", "unknown cmd '" + cmd + "' (stats, health, flows, flow, policy.prepare, "
-                      "policy.apply, policy.status, qos, clock.offset, shutdown)"}};
+                      "policy.apply, policy.status, quarantine.set, quarantine.status, qos, "
+                      "clock.offset, shutdown)"}};
   }
 
   nlohmann::json stats() {
@@ -487,6 +503,7 @@ class Dataplane {
     j["counters"] = total;
     j["policy"] = {{"generation", loader_->generation_of_active()},
                    {"rules", loader_->rule_counters()}};
+    j["quarantine"] = {{"entries", quarantine_->entries()}};
     j["uptime_s"] = uptime();
     return j;
   }
@@ -574,6 +591,7 @@ class Dataplane {
     }
     int rc = run_after_eal();
     loader_.reset();  // frees rte_acl contexts: before rte_eal_cleanup (workers have stopped)
+    quarantine_.reset();
     rte_eal_cleanup();
     return rc;
   }
@@ -662,17 +680,11 @@ class Dataplane {
       std::fprintf(stderr, "cg-dataplane: detect.events.eve_file: %s\n", err.c_str());
       return 1;
     }
-    std::shared_ptr<detect::Blocklist> blocklist;
-    if (!dc.blocklist_files.empty()) {
-      blocklist = std::make_shared<detect::Blocklist>();
-      detect::BlocklistStats bst;
-      for (const auto& f : dc.blocklist_files)
-        if (!blocklist->add_file(f, &bst, &err)) {
-          std::fprintf(stderr, "cg-dataplane: detect.blocklist.files: %s\n", err.c_str());
-          return 1;
-        }
-      blocklist->finalize();
-      for (const auto& d : bst.diagnostics) std::fprintf(stderr, "cg-dataplane: %s\n", d.c_str());
+    // Read again at every policy.prepare and swapped with the generation (PolicyLoader).
+    std::shared_ptr<const detect::Blocklist> blocklist;
+    if (!load_blocklists(dc.blocklist_files, &blocklist, &err)) {
+      std::fprintf(stderr, "cg-dataplane: detect.blocklist.files: %s\n", err.c_str());
+      return 1;
     }
     for (auto& w : workers_) {
       w->pipe->detector().set_worker(w->id);
@@ -737,7 +749,7 @@ class Dataplane {
     // ---- end detection events
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
-    if (!start_policy()) return 2;
+    if (!start_policy(blocklist)) return 2;
     for (auto& w : workers_) rte_eal_remote_launch(worker_main, w.get(), w->lcore);
     if (workers_.size() > 1)  // QoS: one tree over all workers (dataplane/qos/balancer.h)
       qos_balancer_.start(&qos_mu_, [this](std::span<qos::Policer*> out) {
@@ -807,20 +819,25 @@ class Dataplane {
 
   // RCU for policy bindings (one reader thread per worker) and the loader; with --policy the
   // first generation is prepared and applied before the workers start.
-  bool start_policy() {
+  bool start_policy(std::shared_ptr<const detect::Blocklist> blocklist) {
     size_t sz = rte_rcu_qsbr_get_memsize(static_cast<uint32_t>(workers_.size()));
     qs_mem_.reset(static_cast<uint8_t*>(std::aligned_alloc(RTE_CACHE_LINE_SIZE,
                                                           (sz + 63) / 64 * 64)));
     auto* qs = reinterpret_cast<rte_rcu_qsbr*>(qs_mem_.get());
     rte_rcu_qsbr_init(qs, static_cast<uint32_t>(workers_.size()));
     std::vector<std::atomic<WorkerPolicy*>*> slots;
+    std::vector<std::atomic<const detect::Blocklist*>*> qslots;
     for (auto& w : workers_) {
       rte_rcu_qsbr_thread_register(qs, w->id);
       w->qs = qs;
       slots.push_back(&w->policy);
+      qslots.push_back(&w->quarantine);
     }
     loader_ = std::make_unique<PolicyLoader>(opts_.compile, std::move(slots), qs,
                                              std::chrono::milliseconds(5000), /*use_acl=*/true);
+    loader_->set_blocklist_files(cfg_.pipeline.detect.blocklist_files, std::move(blocklist));
+    quarantine_ = std::make_unique<QuarantineLoader>(std::move(qslots), qs,
+                                                     std::chrono::milliseconds(5000));
     if (opts_.policy_source.empty()) return true;
     nlohmann::json r = loader_->prepare(opts_.policy_source, opts_.policy_origin);
     if (r.value("ok", false)) r = loader_->apply(r["generation"].get<uint64_t>());
@@ -846,6 +863,7 @@ class Dataplane {
   std::unique_ptr<PolicyLoader> loader_;
   std::mutex qos_mu_;  // qos_balancer_'s rounds vs policy.apply freeing the plans it reads
   qos::BalancerThread qos_balancer_;  // workers > 1: shares of the QoS tree by demand
+  std::unique_ptr<QuarantineLoader> quarantine_;
   exporter::EventHub* hub_ = nullptr;  // run_after_eal()'s event hub while it runs
   std::unique_ptr<exporter::FlowAuditDrain> drain_;  // IPFIX flow export (null: off)
   std::unique_ptr<exporter::EvidenceWriter> evidence_;  // evidence pcaps (null: off)

@@ -41,6 +41,36 @@ nlohmann::json fail(const std::string& error) { return {{"ok", false}, {"error",
 
 }  // namespace
 
+bool load_blocklists(const std::vector<std::string>& files,
+                     std::shared_ptr<const detect::Blocklist>* out, std::string* error) {
+  out->reset();
+  if (files.empty()) return true;
+  auto list = std::make_shared<detect::Blocklist>();
+  detect::BlocklistStats st;
+  for (const auto& f : files)
+    if (!list->add_file(f, &st, error)) return false;
+  if (st.rejected) {
+    *error = std::to_string(st.rejected) + " bad line(s): ";
+    for (size_t i = 0; i < st.diagnostics.size() && i < 5; ++i)
+      *error += (i ? "; " : "") + st.diagnostics[i];
+    return false;
+  }
+  list->finalize();
+  *out = std::move(list);
+  return true;
+}
+
+bool wait_quiescent(rte_rcu_qsbr* qs, std::chrono::milliseconds timeout) {
+  if (!qs) return true;
+  uint64_t token = rte_rcu_qsbr_start(qs);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (rte_rcu_qsbr_check(qs, token, false) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  return true;
+}
+
 PolicyLoader::PolicyLoader(PolicyCompiler compile,
                            std::vector<std::atomic<WorkerPolicy*>*> slots,
                            rte_rcu_qsbr* qs, std::chrono::milliseconds quiescent_timeout,
@@ -77,12 +107,22 @@ nlohmann::json PolicyLoader::prepare(const std::string& source, const std::strin
     }
   }
   int64_t acl_us = micros_since(t_acl);
+  auto t_bl = std::chrono::steady_clock::now();
+  {
+    std::string err;
+    if (!load_blocklists(blocklist_files_, &g->blocklist, &err)) {
+      ++prepares_failed_;
+      return fail("detect.blocklist.files: " + err + "; nothing changed");
+    }
+  }
+  int64_t blocklist_us = micros_since(t_bl);
   g->workers.reserve(slots_.size());
   for (size_t i = 0; i < slots_.size(); ++i) {
     auto w = std::make_unique<WorkerPolicy>();
     w->binding = std::make_unique<enforce::PolicyBinding>(c.image);
     w->binding->acl = g->acl.get();
     w->qos = qos::prepare(c.image);
+    w->blocklist = g->blocklist;
     g->workers.push_back(std::move(w));
   }
   ++last_generation_;
@@ -94,18 +134,17 @@ nlohmann::json PolicyLoader::prepare(const std::string& source, const std::strin
           {"warnings", c.diagnostics},
           {"acl_rules", prepared_->acl ? prepared_->acl->acl_rules() : 0},
           {"acl_build_us", acl_us},
+          {"blocklist_entries", prepared_->blocklist ? prepared_->blocklist->address_ranges() +
+                                                           prepared_->blocklist->domain_count()
+                                                     : 0},
+          {"blocklist_us", blocklist_us},
           {"prepare_us", micros_since(t0)}};
 }
 
-bool PolicyLoader::wait_quiescent() {
-  if (!qs_) return true;
-  uint64_t token = rte_rcu_qsbr_start(qs_);
-  auto deadline = std::chrono::steady_clock::now() + timeout_;
-  while (rte_rcu_qsbr_check(qs_, token, false) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::microseconds(50));
-  }
-  return true;
+void PolicyLoader::set_blocklist_files(std::vector<std::string> files,
+                                       std::shared_ptr<const detect::Blocklist> initial) {
+  blocklist_files_ = std::move(files);
+  blocklist_lingering_ = std::move(initial);
 }
 
 nlohmann::json PolicyLoader::apply(uint64_t generation) {
@@ -122,7 +161,7 @@ nlohmann::json PolicyLoader::apply(uint64_t generation) {
   active_ = std::move(prepared_);
   active_->loaded_at = now_rfc3339();
   ++applies_;
-  if (!wait_quiescent()) {
+  if (!wait_quiescent(qs_, timeout_)) {
     // The new image is published; a worker has not confirmed it let go of the old one. Keep
     // the old generation alive forever rather than free it under a reader.
     if (old) stuck_.push_back(std::move(old));
@@ -131,6 +170,11 @@ nlohmann::json PolicyLoader::apply(uint64_t generation) {
             {"error", "policy.apply: published, but a worker did not pass a quiescent state "
                       "within " + std::to_string(timeout_.count()) + " ms"}};
   }
+  // A worker may still hold the old generation's blocklist until its next burst boundary; keep
+  // it until the next apply (whose grace period comes after that boundary), so a worker never
+  // drops the last reference. The one kept before is held by nobody now.
+  if (old) blocklist_lingering_ = old->blocklist;
+  old.reset();
   return {{"ok", true},
           {"generation", active_->generation},
           {"previous", previous},

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/detect/blocklist.h"
 #include "dataplane/enforce/enforcer.h"
 #include "dataplane/qos/shaper.h"
 
@@ -38,12 +39,24 @@ struct CompiledPolicy {
 using PolicyCompiler =
     std::function<CompiledPolicy(const std::string& source, const std::string& origin)>;
 
-// What one worker installs for one generation: the enforcer's binding and the QoS plan (the
-// plan holds that worker's token buckets, so each worker has its own).
+// What one worker installs for one generation: the enforcer's binding, the QoS plan (the
+// plan holds that worker's token buckets, so each worker has its own) and the blocklist read
+// from detect.blocklist.files at prepare (shared by all workers; null = no files).
 struct WorkerPolicy {
   std::unique_ptr<enforce::PolicyBinding> binding;
   std::unique_ptr<qos::Plan> qos;
+  std::shared_ptr<const detect::Blocklist> blocklist;
 };
+
+// Reads the blocklist feeds (detect.blocklist.files) into one frozen list. Strict: a file that
+// cannot be read, or any line that is none of the accepted formats, is an error naming
+// `FILE:LINE: problem` (the first few); `*out` is null when `files` is empty.
+bool load_blocklists(const std::vector<std::string>& files,
+                     std::shared_ptr<const detect::Blocklist>* out, std::string* error);
+
+// Waits until every registered reader of `qs` has passed a quiescent state after this call
+// (true), or the timeout (false). Null `qs`: no readers, true at once.
+bool wait_quiescent(rte_rcu_qsbr* qs, std::chrono::milliseconds timeout);
 
 class PolicyLoader {
  public:
@@ -55,6 +68,12 @@ class PolicyLoader {
                rte_rcu_qsbr* qs, std::chrono::milliseconds quiescent_timeout,
                bool use_acl = false);
   ~PolicyLoader();
+
+  // Blocklist hot reload: every prepare re-reads these files (load_blocklists) and the list is
+  // swapped with the generation at apply; a broken file fails the prepare. `initial` is the
+  // list the workers got at start (kept as the active one until the first apply).
+  void set_blocklist_files(std::vector<std::string> files,
+                           std::shared_ptr<const detect::Blocklist> initial);
 
   // Control-protocol handlers: {"cmd":"policy.prepare","source":...,"origin":...},
   // {"cmd":"policy.apply","generation":N}, {"cmd":"policy.status"}.
@@ -72,10 +91,9 @@ class PolicyLoader {
     std::string sha256, origin, loaded_at;
     std::shared_ptr<const api::PolicyImage> image;
     std::unique_ptr<enforce::AclIndex> acl;  // shared by the bindings
+    std::shared_ptr<const detect::Blocklist> blocklist;
     std::vector<std::unique_ptr<WorkerPolicy>> workers;  // one per worker
   };
-  bool wait_quiescent();
-
   PolicyCompiler compile_;
   std::vector<std::atomic<WorkerPolicy*>*> slots_;
   rte_rcu_qsbr* qs_;
@@ -84,6 +102,11 @@ class PolicyLoader {
   std::unique_ptr<Generation> prepared_, active_;
   // Not freed while workers run: a worker did not report after they were replaced.
   std::vector<std::unique_ptr<Generation>> stuck_;
+  std::vector<std::string> blocklist_files_;
+  // The blocklist a worker may still hold until its next burst boundary: a worker drops its
+  // reference when it installs the next generation, which is after the grace period that freed
+  // the generation owning it. Kept one more apply so the last reference is never a worker's.
+  std::shared_ptr<const detect::Blocklist> blocklist_lingering_;
   uint64_t last_generation_ = 0;
   uint64_t prepares_ok_ = 0, prepares_failed_ = 0, applies_ = 0;
 };
