@@ -15,15 +15,11 @@ Cache::Cache(CacheOptions opt, std::unique_ptr<DataplaneSource> source, Clock cl
     : opt_(std::move(opt)), source_(std::move(source)), clock_(std::move(clock)) {
   if (!clock_) clock_ = system_seconds;
   snap_.refresh_interval_s = opt_.interval_s;
-  publish(snap_);
+  view_ = std::make_shared<const MibView>(build_view(opt_.root, snap_));
 }
 
-Cache::~Cache() { stop(); }
-
-void Cache::publish(const Snapshot& s) {
-  auto v = std::make_shared<const MibView>(build_view(opt_.root, s));
-  std::lock_guard lock(mu_);
-  view_ = std::move(v);
+Cache::~Cache() {
+  stop();
 }
 
 void Cache::refresh_once() {
@@ -42,8 +38,8 @@ void Cache::refresh_once() {
       nlohmann::json reply;
       RequestError e = source_->request({{"cmd", cmd}}, &reply, &err);
       if (e == RequestError::kNone && mapper(reply, &d, &err)) continue;
-      status = e == RequestError::kUnreachable ? SourceStatus::kUnreachable
-                                               : SourceStatus::kBadReply;
+      status =
+          e == RequestError::kUnreachable ? SourceStatus::kUnreachable : SourceStatus::kBadReply;
       break;
     }
     source_->end();

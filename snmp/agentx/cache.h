@@ -48,7 +48,6 @@ class Cache {
  private:
   void refresh_loop();
   void event_loop();
-  void publish(const Snapshot& s);
 
   CacheOptions opt_;
   std::unique_ptr<DataplaneSource> source_;

@@ -2,18 +2,19 @@
 // dataplane's control socket, under the system snmpd (master agentx). See README.md.
 #include <pthread.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
-#include <CLI/CLI.hpp>
-
 // net-snmp's headers must come in this order.
+// clang-format off
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
 #include <net-snmp/agent/net-snmp-agent-includes.h>
+// clang-format on
 
 #include "snmp/agentx/cache.h"
 
@@ -24,7 +25,9 @@ using cg::agentx::Value;
 cg::agentx::Cache* g_cache = nullptr;
 volatile sig_atomic_t g_stop = 0;
 
-void on_signal(int) { g_stop = 1; }
+void on_signal(int) {
+  g_stop = 1;
+}
 
 void set_value(netsnmp_variable_list* vb, const Value& v) {
   switch (v.type) {

@@ -55,7 +55,9 @@ bool name_index(const std::string& name, Oid* index) {
 
 }  // namespace
 
-Oid mib_root(uint32_t enterprise) { return {1, 3, 6, 1, 4, 1, enterprise}; }
+Oid mib_root(uint32_t enterprise) {
+  return {1, 3, 6, 1, 4, 1, enterprise};
+}
 
 MibView::MibView(std::vector<Row> rows) : rows_(std::move(rows)) {
   std::stable_sort(rows_.begin(), rows_.end(),

@@ -5,9 +5,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view kSeverityNames[kSeverities] = {"critical", "high", "medium", "low",
-                                                          "info"};
-
 // A reply is usable when it is an object that does not say ok:false.
 bool reply_ok(const json& r, const char* cmd, std::string* err) {
   if (!r.is_object()) {
@@ -17,8 +14,8 @@ bool reply_ok(const json& r, const char* cmd, std::string* err) {
   auto ok = r.find("ok");
   if (ok != r.end() && !(ok->is_boolean() && ok->get<bool>())) {
     auto e = r.find("error");
-    *err = std::string(cmd) + ": " + (e != r.end() && e->is_string() ? e->get<std::string>()
-                                                                     : std::string("ok:false"));
+    *err = std::string(cmd) + ": " +
+           (e != r.end() && e->is_string() ? e->get<std::string>() : std::string("ok:false"));
     return false;
   }
   return true;
@@ -82,13 +79,11 @@ bool get_object(const json& o, const char* key, const std::string& path, const j
   return true;
 }
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool starts_with(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 
 }  // namespace
-
-std::string_view severity_name(size_t severity) {
-  return severity >= 1 && severity <= kSeverities ? kSeverityNames[severity - 1] : "?";
-}
 
 bool map_health(const json& r, DataplaneData* out, std::string* err) {
   if (!reply_ok(r, "health", err)) return false;
@@ -248,7 +243,6 @@ bool map_qos(const json& r, DataplaneData* out, std::string* err) {
 }
 
 void count_event_line(std::string_view line, EventCounts* c) {
-  ++c->lines;
   json ev = json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
   if (!ev.is_object()) {
     ++c->malformed;

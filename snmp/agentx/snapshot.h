@@ -7,10 +7,9 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 namespace cg::agentx {
 
@@ -32,13 +31,11 @@ struct ZoneCounters {  // one QoS classroom (zone), summed over workers
 
 // Suricata / event-schema severities: 1 critical .. 5 info.
 inline constexpr size_t kSeverities = 5;
-std::string_view severity_name(size_t severity);  // 1..5
 
 struct EventCounts {
   std::array<uint64_t, kSeverities> by_severity{};  // index severity - 1
-  uint64_t missed = 0;      // events the dataplane could not send us (its overflow events)
-  uint64_t lines = 0;       // stream lines read
-  uint64_t malformed = 0;   // lines that were not JSON events
+  uint64_t missed = 0;     // events the dataplane could not send us (its overflow events)
+  uint64_t malformed = 0;  // lines that were not JSON events
   bool connected = false;
   uint64_t connects = 0;
 };
@@ -65,11 +62,11 @@ struct DataplaneData {
 
 struct Snapshot {
   SourceStatus status = SourceStatus::kNeverAsked;
-  std::string error;            // why the last refresh failed ("" when ok)
-  uint64_t last_success = 0;    // unix seconds of the last complete refresh, 0 = never
+  std::string error;          // why the last refresh failed ("" when ok)
+  uint64_t last_success = 0;  // unix seconds of the last complete refresh, 0 = never
   uint64_t refreshes = 0, refresh_failures = 0;
   uint32_t refresh_interval_s = 0;
-  DataplaneData dp;             // meaningful only when status == kOk
+  DataplaneData dp;  // meaningful only when status == kOk
   EventCounts events;
 };
 
@@ -81,7 +78,7 @@ bool map_policy_status(const nlohmann::json& reply, DataplaneData* out, std::str
 bool map_qos(const nlohmann::json& reply, DataplaneData* out, std::string* err);
 
 // One line of the events.subscribe stream: counts an alert by its severity, adds an overflow
-// event's `missed` count; other events (flow records, ...) only count as lines.
+// event's `lost` count; any other event type is ignored.
 void count_event_line(std::string_view line, EventCounts* counts);
 
 }  // namespace cg::agentx

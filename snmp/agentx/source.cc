@@ -135,7 +135,9 @@ void LineSocket::close() {
   buf_.clear();
 }
 
-bool UnixSource::begin(std::string* err) { return sock_.connect(path_, timeout_ms_, err); }
+bool UnixSource::begin(std::string* err) {
+  return sock_.connect(path_, timeout_ms_, err);
+}
 
 RequestError UnixSource::request(const nlohmann::json& req, nlohmann::json* reply,
                                  std::string* err) {

@@ -5,9 +5,8 @@
 #pragma once
 
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace cg::agentx {
 
@@ -51,8 +50,7 @@ class UnixSource : public DataplaneSource {
  public:
   UnixSource(std::string path, int timeout_ms) : path_(std::move(path)), timeout_ms_(timeout_ms) {}
   bool begin(std::string* err) override;
-  RequestError request(const nlohmann::json& req, nlohmann::json* reply,
-                       std::string* err) override;
+  RequestError request(const nlohmann::json& req, nlohmann::json* reply, std::string* err) override;
   void end() override { sock_.close(); }
 
  private:

@@ -22,10 +22,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) return 0;
     switch (which) {
-      case 0: cg::agentx::map_stats(j, &s.dp, &err); break;
-      case 1: cg::agentx::map_health(j, &s.dp, &err); break;
-      case 2: cg::agentx::map_policy_status(j, &s.dp, &err); break;
-      default: cg::agentx::map_qos(j, &s.dp, &err); break;
+      case 0:
+        cg::agentx::map_stats(j, &s.dp, &err);
+        break;
+      case 1:
+        cg::agentx::map_health(j, &s.dp, &err);
+        break;
+      case 2:
+        cg::agentx::map_policy_status(j, &s.dp, &err);
+        break;
+      default:
+        cg::agentx::map_qos(j, &s.dp, &err);
+        break;
     }
   }
   auto view = cg::agentx::build_view(cg::agentx::mib_root(cg::agentx::kDefaultEnterprise), s);
