@@ -1,9 +1,12 @@
 // Detectors through the real pipeline (hand-built frames): thresholds fire exactly once per
 // window, tables stay bounded with counted evictions, blocklists drop, policy events are rate
-// limited with suppressed counts carried, a full event ring counts its losses.
+// limited with suppressed counts carried, a full event ring counts its losses; an event hands
+// its flow's first packets to the evidence store before it enters the ring.
 #include "dataplane/detect/detector.h"
 
 #include <gtest/gtest.h>
+
+#include <cstring>
 
 #include "dataplane/export/event_json.h"
 #include "dataplane/pipeline/pipeline.h"
@@ -178,6 +181,34 @@ TEST(Detector, IpBlocklistBlocksTheFlowAndForgetsItAtFlowEnd) {
   EXPECT_EQ(h.send(syn("10.0.0.5", "198.51.100.20", 5556, 443), 21 * kSec),
             pipeline::Verdict::kDrop);
   EXPECT_EQ(h.count(EventKind::kBlocklistIp), 2u);
+}
+
+TEST(Detector, EventsHandTheFlowsFirstPacketsToTheEvidenceStoreFirst) {
+  Harness h(no_ndpi());
+  exporter::EvidenceConfig ec;
+  ec.max_packets = 4;
+  exporter::EvidenceStore store(ec);
+  h.p.detector().set_evidence(&store);
+  auto bl = std::make_shared<Blocklist>();
+  BlocklistStats st;
+  bl->add_text("198.51.100.0/24\n", "feed", &st);
+  bl->finalize();
+  h.p.set_blocklist(bl);
+  h.send(syn("10.0.0.5", "192.0.2.1", 5555, 443), kSec);  // no event: nothing handed over
+  exporter::EvidenceStore::View v;
+  EXPECT_FALSE(store.peek(&v));
+  const Bytes hit = syn("10.0.0.5", "198.51.100.20", 5556, 443);
+  h.send(hit, 2 * kSec);  // the blocked SYN is the evidence
+  ASSERT_EQ(h.count(EventKind::kBlocklistIp), 1u);
+  const Event& e = *h.first(EventKind::kBlocklistIp);
+  ASSERT_TRUE(store.peek(&v));
+  EXPECT_EQ(v.seq, e.seq);
+  EXPECT_EQ(v.flow_id, e.flow_id);
+  ASSERT_EQ(v.packets, 1u);
+  EXPECT_EQ(v.meta[0].caplen, hit.size());
+  EXPECT_EQ(std::memcmp(v.data, hit.data(), hit.size()), 0);
+  store.release();
+  EXPECT_EQ(store.counter(exporter::EvidenceCounter::kSnapshots), 1u);
 }
 
 TEST(Detector, BlocklistEventsAreRateLimitedPerSourceButEveryFlowIsBlocked) {
