@@ -146,8 +146,6 @@ int main(int argc, char** argv) {
   netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
   netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_ROLE, 1);
   netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET, master.c_str());
-  netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
-                     static_cast<int>(ping));
   setenv("MIBS", "", 1);  // no MIB files are parsed: the subagent serves numeric OIDs
   setenv("MIBDIRS", "", 1);
   snmp_disable_log();
@@ -157,6 +155,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cg-agentx: net-snmp agent initialisation failed\n");
     return 1;
   }
+  // After init_agent, which sets its own default (15 s).
+  netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
+                     static_cast<int>(ping));
   std::vector<oid> root(opt.root.begin(), opt.root.end());
   netsnmp_handler_registration* reg = netsnmp_create_handler_registration(
       "campusguardMIB", handle, root.data(), root.size(), HANDLER_CAN_RONLY);

@@ -37,11 +37,15 @@ rocommunity cgax-public 127.0.0.1
 CONF
 mkdir -p "$WORK/snmp-state"
 # -C: only our config file; SNMP_PERSISTENT_DIR keeps its state in the temp dir; no MIB files.
-SNMP_PERSISTENT_DIR="$WORK/snmp-state" MIBS="" MIBDIRS="" /usr/sbin/snmpd -f -C \
-  -c "$WORK/snmpd.conf" -Lf "$WORK/snmpd.log" -p "$WORK/snmpd.pid" "udp:127.0.0.1:$PORT" &
-SNMPD_PID=$!
-for _ in $(seq 1 50); do [ -S "$WORK/agentx.sock" ] && break; sleep 0.1; done
-[ -S "$WORK/agentx.sock" ] || { cat "$WORK/snmpd.log"; fail "snmpd did not open its AgentX socket"; }
+snmpd_start() {
+  SNMP_PERSISTENT_DIR="$WORK/snmp-state" MIBS="" MIBDIRS="" /usr/sbin/snmpd -f -C \
+    -c "$WORK/snmpd.conf" -Lf "$WORK/snmpd.log" -p "$WORK/snmpd.pid" "udp:127.0.0.1:$PORT" &
+  SNMPD_PID=$!
+  for _ in $(seq 1 50); do [ -S "$WORK/agentx.sock" ] && return 0; sleep 0.1; done
+  cat "$WORK/snmpd.log"
+  fail "snmpd did not open its AgentX socket"
+}
+snmpd_start
 "$BIN/cg-agentx" --master "$WORK/agentx.sock" --dataplane-socket "$WORK/dataplane.sock" \
   --interval 1 --agentx-ping 1 > "$WORK/agentx.log" 2>&1 &
 AX_PID=$!
@@ -52,6 +56,20 @@ python3 tests/integration/snmp/agentx_check.py || {
   echo "--- cg-agentx log"; cat "$WORK/agentx.log"; echo "--- snmpd log"; tail -20 "$WORK/snmpd.log"
   fail "agentx checks"
 }
+# The master restarts: cg-agentx registers again (it retries every --agentx-ping second).
+kill "$SNMPD_PID"
+wait "$SNMPD_PID" || true
+rm -f "$WORK/agentx.sock"
+snmpd_start
+ok=0
+for _ in $(seq 1 50); do
+  if MIBS="" snmpget -v2c -c cgax-public -On -t 1 -r 0 "127.0.0.1:$PORT" \
+      .1.3.6.1.4.1.32473.1.1.1.0 2>/dev/null | grep -q "INTEGER: 2"; then ok=1; break; fi
+  sleep 0.2
+done
+[ "$ok" = 1 ] || { cat "$WORK/agentx.log"; fail "cg-agentx did not register again after snmpd restarted"; }
+log "snmpd restarted: cg-agentx registered again (status unreachable(2): dataplane stopped)"
+
 kill "$AX_PID"
 rc=0
 wait "$AX_PID" || rc=$?
