@@ -2,6 +2,7 @@
 
 #include <ndpi/ndpi_api.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace cg::classify {
@@ -46,6 +47,7 @@ std::unique_ptr<Classifier> Classifier::create(const ClassifierConfig& cfg, std:
     }
   }
   ndpi_finalize_initialization(c->ndpi_);
+  c->apps_.resize(std::max<size_t>(1, ndpi_get_num_supported_protocols(c->ndpi_)));
   c->state_size_ = (ndpi_detection_get_sizeof_ndpi_flow_struct() + 63) & ~size_t{63};
   c->states_.resize(c->state_size_ * cfg.max_inspecting);
   c->free_states_.reserve(cfg.max_inspecting);
@@ -119,6 +121,7 @@ void Classifier::process(flow::FlowEntry& e, const uint8_t* l3, uint32_t l3_len,
     if (free_states_.empty()) {
       c.flags |= FlowClass::kNoState;
       inc(Counter::kNoState);
+      attribute(e, c);  // as Unknown: it will not be inspected
       return;
     }
     uint32_t idx = free_states_.back();
@@ -142,12 +145,28 @@ void Classifier::process(flow::FlowEntry& e, const uint8_t* l3, uint32_t l3_len,
   if (enough || p.app_protocol != NDPI_PROTOCOL_UNKNOWN) {
     if (!enough && ndpi_extra_dissection_possible(ndpi_, f)) return;  // e.g. certificate
     complete(c, p.app_protocol == NDPI_PROTOCOL_UNKNOWN);
+    attribute(e, c);
   }
 }
 
 void Classifier::finish(flow::FlowEntry& e) {
   FlowClass& c = slot(e);
   if (c.state && !c.done()) complete(c, c.app == NDPI_PROTOCOL_UNKNOWN);
+  attribute(e, c);  // also flows never inspected (e.g. blocked before nDPI saw them)
+}
+
+void Classifier::attribute(const flow::FlowEntry& e, FlowClass& c) {
+  if (c.flags & FlowClass::kAttributed) return;
+  c.flags |= FlowClass::kAttributed;
+  AppTotals& t = apps_[app_index(c)];
+  t.flows += 1;
+  t.packets += e.packets[0] + e.packets[1];
+  t.bytes += e.bytes[0] + e.bytes[1];
+}
+
+std::string Classifier::app_name(size_t index) const {
+  const char* n = index ? ndpi_get_proto_name(ndpi_, static_cast<u_int16_t>(index)) : nullptr;
+  return n ? n : "Unknown";
 }
 
 const char* Classifier::inspecting_hostname(const flow::FlowEntry& e) const {
@@ -173,6 +192,29 @@ Names Classifier::names(const FlowClass& c) const {
   for (int r = 0; r < NDPI_MAX_RISK; ++r)
     if (c.risk & (1ull << r)) n.risks.emplace_back(ndpi_risk2str(static_cast<ndpi_risk_enum>(r)));
   return n;
+}
+
+std::vector<NamedAppTotals> sum_app_totals(const std::vector<const Classifier*>& classifiers) {
+  std::vector<AppTotals> sum;
+  const Classifier* namer = nullptr;
+  for (const Classifier* c : classifiers) {
+    if (!c) continue;
+    namer = c;
+    const auto& apps = c->app_totals();
+    if (sum.size() < apps.size()) sum.resize(apps.size());
+    for (size_t i = 0; i < apps.size(); ++i) {
+      sum[i].packets += __atomic_load_n(&apps[i].packets, __ATOMIC_RELAXED);
+      sum[i].bytes += __atomic_load_n(&apps[i].bytes, __ATOMIC_RELAXED);
+      sum[i].flows += __atomic_load_n(&apps[i].flows, __ATOMIC_RELAXED);
+    }
+  }
+  std::vector<NamedAppTotals> out;
+  for (size_t i = 0; i < sum.size(); ++i)
+    if (sum[i].packets || sum[i].flows) out.push_back({namer->app_name(i), sum[i]});
+  std::stable_sort(out.begin(), out.end(), [](const NamedAppTotals& a, const NamedAppTotals& b) {
+    return a.totals.bytes > b.totals.bytes;
+  });
+  return out;
 }
 
 }  // namespace cg::classify

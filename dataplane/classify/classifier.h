@@ -41,6 +41,7 @@ struct FlowClass {
   static constexpr uint8_t kDone = 0x01;
   static constexpr uint8_t kGuessed = 0x02;
   static constexpr uint8_t kNoState = 0x04;  // could not be inspected: state pool exhausted
+  static constexpr uint8_t kAttributed = 0x08;  // its packets so far are in the app totals
   bool done() const { return flags & kDone; }
 };
 static_assert(sizeof(FlowClass) == 24, "leaves room in the extension area for the verdict");
@@ -56,6 +57,17 @@ enum class Counter : uint8_t {
 };
 inline constexpr size_t kCounterCount = static_cast<size_t>(Counter::kCount);
 std::string_view counter_name(Counter c);
+
+// Traffic per application (index: nDPI protocol id of the flow's app, else of its master; 0 =
+// Unknown). Every packet of a flow is counted once, under the flow's final application: the
+// packets a flow had before it was classified are added when classification completes (or when
+// the flow ends unclassified), later packets one by one. Written by the worker only; readers on
+// other threads use relaxed atomic loads (a total may lag by a burst, never tears on x86-64).
+struct AppTotals {
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+  uint64_t flows = 0;
+};
 
 // The names of a classification, for reports and the control plane.
 struct Names {
@@ -83,6 +95,18 @@ class Classifier {
   void process(flow::FlowEntry& e, const uint8_t* l3, uint32_t l3_len, uint64_t ts_ns);
   // Flow ends before a verdict: give up (nDPI may still guess by port / IP).
   void finish(flow::FlowEntry& e);
+  // Every packet of a tracked flow, after the flow table counted it and before process():
+  // counts it under the flow's application once the flow's earlier packets are attributed.
+  void account(flow::FlowEntry& e, uint32_t wire_len) {
+    FlowClass& c = slot(e);
+    if (!(c.flags & FlowClass::kAttributed)) return;
+    AppTotals& t = apps_[app_index(c)];
+    ++t.packets;
+    t.bytes += wire_len;
+  }
+  const std::vector<AppTotals>& app_totals() const { return apps_; }
+  // nDPI's name of an app_totals() index ("Unknown" for 0).
+  std::string app_name(size_t index) const;
 
   Names names(const FlowClass& c) const;
   const char* hostname(const FlowClass& c) const;
@@ -101,6 +125,11 @@ class Classifier {
   }
   static void release(void* slot, void* ctx);
   void inc(Counter c) { ++counters_[static_cast<size_t>(c)]; }
+  size_t app_index(const FlowClass& c) const {
+    const size_t id = c.app ? c.app : c.master;
+    return id < apps_.size() ? id : 0;
+  }
+  void attribute(const flow::FlowEntry& e, FlowClass& c);
 
   ClassifierConfig cfg_;
   ndpi_detection_module_struct* ndpi_ = nullptr;
@@ -112,6 +141,15 @@ class Classifier {
   std::vector<std::array<char, 80>> hosts_;
   std::vector<uint32_t> free_hosts_;
   std::array<uint64_t, kCounterCount> counters_{};
+  std::vector<AppTotals> apps_;  // one per nDPI protocol id (incl. custom ones), sized at init
 };
+
+// Per-app totals summed over classifiers (one per worker; null entries skipped), apps with
+// traffic only, most bytes first. Any thread: reads with relaxed atomic loads.
+struct NamedAppTotals {
+  std::string app;
+  AppTotals totals;
+};
+std::vector<NamedAppTotals> sum_app_totals(const std::vector<const Classifier*>& classifiers);
 
 }  // namespace cg::classify

@@ -194,6 +194,14 @@ ReplayResult run(const std::string& pcap_path, const runtime::DataplaneConfig& c
     ev_json.push_back(exporter::to_json(
         exporter::overflow_event(last_ns, "worker_ring", lost, 0), ectx));
   j["events"] = std::move(ev_json);
+  if (pipe.classifier()) {
+    // Per application (nDPI's name of the flow's app, else its master): every packet once.
+    nlohmann::json apps = nlohmann::json::array();
+    for (const auto& a : classify::sum_app_totals({pipe.classifier()}))
+      apps.push_back({{"app", a.app}, {"packets", a.totals.packets}, {"bytes", a.totals.bytes},
+                      {"flows", a.totals.flows}});
+    j["apps"] = std::move(apps);
+  }
   if (const api::PolicyImage* im = pipe.enforcer().image()) {
     // Per-rule counters: packets and bytes judged by the rule, flows it decided.
     nlohmann::json rules = nlohmann::json::array();

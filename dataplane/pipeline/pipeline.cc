@@ -146,6 +146,7 @@ void Pipeline::process(const PacketRef* pkts, uint32_t n, Verdict* verdicts) {
       if (pkts[i].port == 1) e->flags |= flow::FlowEntry::kInitiatorOutside;
     }
     if (e) e = table_.account(e, src_lo[j], pkts[i].wire_len, parsed[i].tcp_flags, now_ns);
+    if (e && classifier_) classifier_->account(*e, pkts[i].wire_len);  // per-app totals
     if (e) detect_.record(*e, pkts[i].data, pkts[i].len, pkts[i].wire_len, now_ns);  // evidence
     bool detect_pass = !e || detect_.on_packet(*e, parsed[i], is_new, pkts[i].port, now_ns);
     if (e && detect_pass && classifier_) {

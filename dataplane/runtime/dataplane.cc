@@ -501,6 +501,13 @@ class Dataplane {
     }
     j["workers"] = workers;
     j["counters"] = total;
+    std::vector<const classify::Classifier*> classifiers;
+    for (auto& w : workers_) classifiers.push_back(w->pipe->classifier());
+    nlohmann::json apps = nlohmann::json::array();  // per application, most bytes first
+    for (const auto& a : classify::sum_app_totals(classifiers))
+      apps.push_back({{"app", a.app}, {"packets", a.totals.packets}, {"bytes", a.totals.bytes},
+                      {"flows", a.totals.flows}});
+    j["apps"] = std::move(apps);
     j["policy"] = {{"generation", loader_->generation_of_active()},
                    {"rules", loader_->rule_counters()}};
     j["quarantine"] = {{"entries", quarantine_->entries()}};

@@ -4,10 +4,12 @@
 // flow_count_differences.tsv (the listed counts must still hold, so a change is noticed).
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "dataplane/main/replay.h"
@@ -146,6 +148,41 @@ TEST(Corpus, DefaultTimeoutsNeverLoseAPacket) {
     }
     EXPECT_EQ(pkts, res.report["counters"]["ip_packets"].get<uint64_t>());
   }
+}
+
+TEST(Corpus, PerAppTotalsEqualTheFlowsGroupedByApp) {
+  // The per-application counters (report and live stats "apps") count every packet once, under
+  // the flow's final application, also when flows expire mid-capture: they must equal the
+  // report's flows grouped by app ("TLS.YouTube" counts as YouTube, nDPI's app over its master).
+  auto cfg = cg::runtime::default_config();
+  cfg.pipeline.table.capacity = 1 << 12;
+  std::set<std::string> apps_seen;
+  for (const char* name : {"wechat.pcap", "bittorrent.pcap", "youtube_quic.pcap", "synscan.pcap",
+                           "dns_doh.pcap", "quic-29.pcap"}) {
+    SCOPED_TRACE(name);
+    auto res = cg::replay::run((corpus_dir() / name).string(), cfg);
+    ASSERT_TRUE(res.ok) << res.error;
+    std::map<std::string, std::array<uint64_t, 3>> want;  // app -> packets, bytes, flows
+    for (const auto& fl : res.report["flows"]) {
+      std::string app = fl["app"].get<std::string>();
+      if (auto dot = app.rfind('.'); dot != std::string::npos) app = app.substr(dot + 1);
+      auto& w = want[app];
+      w[0] += fl["packets"].get<uint64_t>();
+      w[1] += fl["bytes"].get<uint64_t>();
+      w[2] += 1;
+    }
+    std::map<std::string, std::array<uint64_t, 3>> got;
+    uint64_t packets = 0;
+    for (const auto& a : res.report["apps"]) {
+      got[a["app"].get<std::string>()] = {a["packets"].get<uint64_t>(), a["bytes"].get<uint64_t>(),
+                                          a["flows"].get<uint64_t>()};
+      packets += a["packets"].get<uint64_t>();
+    }
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(packets, res.report["counters"]["ip_packets"].get<uint64_t>());
+    for (const auto& [app, t] : got) apps_seen.insert(app);
+  }
+  EXPECT_GE(apps_seen.size(), 6u);  // the sample spans several applications
 }
 
 TEST(Corpus, UnreadableInputIsAClearError) {

@@ -74,6 +74,11 @@ need(big.get("hostname") == "10.77.0.2", "HTTP Host recorded (got %s)" % big.get
 need(any(x.get("app") == "ICMP" for x in flows if x["proto"] == "ICMP"), "ping classified as ICMP")
 icmp = [x for x in flows if x["proto"] == "ICMP"]
 need(any(x["src2dst_packets"] >= 20 and x["dst2src_packets"] >= 20 for x in icmp), "ping flow has 20 each way")
+# Per-application totals in stats: the classified download and pings are counted by app.
+apps = {a["app"]: a for a in s["apps"]}
+need(apps.get("HTTP", {}).get("bytes", 0) >= 20_000_000, "stats apps: HTTP has the 20 MB (%s)" % apps.get("HTTP"))
+need(apps.get("ICMP", {}).get("flows", 0) >= 1, "stats apps: ICMP flow counted")
+need(sum(a["packets"] for a in s["apps"]) <= c["packets"], "per-app packets never exceed packets")
 print("counters ok: packets=%d flows_created=%d" % (c["packets"], c["flows_created"]))
 PY
 
