@@ -173,12 +173,15 @@ nlohmann::json PolicyLoader::apply(uint64_t generation) {
   // A worker may still hold the old generation's blocklist until its next burst boundary; keep
   // it until the next apply (whose grace period comes after that boundary), so a worker never
   // drops the last reference. The one kept before is held by nobody now.
-  if (old) blocklist_lingering_ = old->blocklist;
-  old.reset();
-  return {{"ok", true},
-          {"generation", active_->generation},
-          {"previous", previous},
-          {"apply_us", micros_since(t0)}};
+  nlohmann::json answer = {{"ok", true},
+                           {"generation", active_->generation},
+                           {"previous", previous},
+                           {"apply_us", micros_since(t0)}};
+  if (old) {
+    blocklist_lingering_ = old->blocklist;
+    retire_counters(*old);  // no worker writes the old bindings' counters any more
+  }
+  return answer;
 }
 
 uint64_t PolicyLoader::generation_of_active() const { return active_ ? active_->generation : 0; }
@@ -200,11 +203,46 @@ nlohmann::json PolicyLoader::status() const {
   return r;
 }
 
+void PolicyLoader::retire_counters(const Generation& old) {
+  std::map<std::string, enforce::RuleCounters> next;
+  auto carry = [&](const std::string& name, auto get) {
+    enforce::RuleCounters sum;
+    if (auto it = retired_.find(name); it != retired_.end()) sum = it->second;
+    for (const auto& w : old.workers) {
+      const enforce::RuleCounters& c = get(*w->binding);
+      sum.packets += c.packets;
+      sum.bytes += c.bytes;
+      sum.flows += c.flows;
+    }
+    next[name] = sum;
+  };
+  if (old.image)
+    for (size_t i = 0; i < old.image->rules.size(); ++i)
+      carry(old.image->rules[i].name,
+            [i](const enforce::PolicyBinding& bd) -> const enforce::RuleCounters& {
+              return bd.rules[i];
+            });
+  carry("default", [](const enforce::PolicyBinding& bd) -> const enforce::RuleCounters& {
+    return bd.default_rule;
+  });
+  // Only names the new generation still has: the map stays as small as the policy.
+  retired_.clear();
+  retired_["default"] = next["default"];
+  if (active_ && active_->image)
+    for (const auto& r : active_->image->rules)
+      if (auto it = next.find(r.name); it != next.end()) retired_.insert(*it);
+}
+
 nlohmann::json PolicyLoader::rule_counters() const {
   nlohmann::json rules = nlohmann::json::array();
   if (!active_) return rules;
   auto row = [&](const std::string& name, auto get) {
     uint64_t p = 0, b = 0, f = 0;
+    if (auto it = retired_.find(name); it != retired_.end()) {
+      p = it->second.packets;
+      b = it->second.bytes;
+      f = it->second.flows;
+    }
     for (const auto& w : active_->workers) {
       const enforce::RuleCounters& c = get(*w->binding);
       p += __atomic_load_n(&c.packets, __ATOMIC_RELAXED);

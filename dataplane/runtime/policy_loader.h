@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -80,7 +81,9 @@ class PolicyLoader {
   nlohmann::json prepare(const std::string& source, const std::string& origin);
   nlohmann::json apply(uint64_t generation);
   nlohmann::json status() const;
-  // Per-rule counters of the active generation summed over workers (for "stats").
+  // Per-rule counters summed over workers (for "stats"): the active generation's plus what the
+  // same rule name counted in earlier generations (a flow judged again after a reload counts
+  // again in `flows`).
   nlohmann::json rule_counters() const;
 
   uint64_t generation_of_active() const;
@@ -107,6 +110,10 @@ class PolicyLoader {
   // reference when it installs the next generation, which is after the grace period that freed
   // the generation owning it. Kept one more apply so the last reference is never a worker's.
   std::shared_ptr<const detect::Blocklist> blocklist_lingering_;
+  // Per-rule counters of earlier generations by rule name ("default" too), so a rule's counters
+  // continue across reloads while the rule keeps its name (control thread only).
+  std::map<std::string, enforce::RuleCounters> retired_;
+  void retire_counters(const Generation& old);
   uint64_t last_generation_ = 0;
   uint64_t prepares_ok_ = 0, prepares_failed_ = 0, applies_ = 0;
 };

@@ -129,6 +129,47 @@ TEST(PolicyLoader, PrepareChangesNothingApplySwapsEveryWorker) {
   w.join();
 }
 
+TEST(PolicyLoader, RuleCountersContinueAcrossGenerationsByRuleName) {
+  Workers w;
+  w.start();
+  PolicyLoader loader(compile, w.slot_ptrs(), w.qs, std::chrono::milliseconds(5000));
+  ASSERT_TRUE(loader.prepare(kPolicyA, "a.yaml")["ok"]);
+  ASSERT_TRUE(loader.apply(1)["ok"]);
+  w.join();  // workers offline: the test counts in their bindings itself
+  auto count = [&](size_t rule, uint64_t packets) {
+    for (auto& slot : w.slots) {
+      enforce::PolicyBinding& b = *slot.load()->binding;
+      auto& c = rule < b.rules.size() ? b.rules[rule] : b.default_rule;
+      c = {c.packets + packets, c.bytes + packets * 100, c.flows + 1};
+    }
+  };
+  auto row = [&](const std::string& name) {
+    for (const auto& r : loader.rule_counters())
+      if (r["rule"] == name) return r;
+    return nlohmann::json();
+  };
+  const uint64_t default_before = row("default")["packets"].get<uint64_t>();
+  count(0, 5);    // no-ssh: 5 packets on each of the 2 workers
+  count(99, 7);   // default
+  ASSERT_TRUE(loader.prepare(kPolicyB, "b.yaml")["ok"]);
+  ASSERT_TRUE(loader.apply(2)["ok"]);
+  EXPECT_EQ(row("no-ssh")["packets"], 10u);  // carried into generation 2 (now rule 1)
+  EXPECT_EQ(row("no-ssh")["bytes"], 1000u);
+  EXPECT_EQ(row("no-ssh")["flows"], 2u);
+  EXPECT_EQ(row("no-telnet")["packets"], 0u);
+  EXPECT_EQ(row("default")["packets"], default_before + 14);
+  count(1, 1);  // no-ssh in generation 2
+  count(0, 3);  // no-telnet
+  ASSERT_TRUE(loader.prepare(kPolicyA, "a.yaml")["ok"]);
+  ASSERT_TRUE(loader.apply(3)["ok"]);
+  EXPECT_EQ(row("no-ssh")["packets"], 12u);
+  EXPECT_TRUE(row("no-telnet").is_null());  // gone with generation 3
+  ASSERT_TRUE(loader.prepare(kPolicyB, "b.yaml")["ok"]);
+  ASSERT_TRUE(loader.apply(4)["ok"]);
+  EXPECT_EQ(row("no-telnet")["packets"], 0u) << "a rule that left and came back starts again";
+  EXPECT_EQ(row("no-ssh")["packets"], 12u);
+}
+
 TEST(PolicyLoader, BadPolicyChangesNothingAndNamesTheError) {
   Workers w;
   w.start();
