@@ -84,18 +84,17 @@ def at(weekday):
 print(at(0), at(5))
 PY
 )"
-set_clock() { dp_query clock.offset --arg "seconds=$1" >/dev/null || fail "clock.offset $1"; }
 # (ip netns exec execs ping: $! is ping itself, so the SIGINT below reaches it)
 ip netns exec "$NS_CL" ping -i 0.05 -W 1 "$NET_IP" > "$WORK/ping-flip.txt" 2>&1 &
 ping_pid=$!
 denied() { dp_query stats | jget "['counters']['policy_packets_denied']"; }
 phase() {  # phase OFFSET: moves the clock, then counts ICMP packets denied during 1.5 s
-  set_clock "$1"; local a; a=$(denied); sleep 1.5; echo $(( $(denied) - a ))
+  dp_set_clock "$1"; local a; a=$(denied); sleep 1.5; echo $(( $(denied) - a ))
 }
 out1=$(phase "$off_class"); in1=$(phase "$in_class"); out2=$(phase "$off_class")
 in2=$(phase "$in_class"); out3=$(phase "$off_class")
 kill -INT "$ping_pid"; wait "$ping_pid" || true
-set_clock 0
+dp_set_clock 0
 log "ICMP packets denied per phase: out $out1, in $in1, out $out2, in $in2, out $out3"
 for n in "$out1" "$out2" "$out3"; do [ "$n" -eq 0 ] || fail "ping denied outside class hours"; done
 for n in "$in1" "$in2"; do [ "$n" -ge 10 ] || fail "ping not denied in class hours ($n)"; done

@@ -34,14 +34,6 @@ within() {  # within VALUE TARGET PERCENT
   python3 -c "import sys; v, t, p = map(float, sys.argv[1:]); sys.exit(0 if abs(v - t) <= t * p / 100 else 1)" "$@"
 }
 load() { dp_load "$1" > "$WORK/load.json" || { cat "$WORK/load.json"; fail "load $1"; }; }
-set_clock() {  # set_clock SECONDS: the timetable clock offset (control.allow_clock_offset)
-  python3 - "$WORK/dataplane.sock" "$1" <<'PY' || fail "clock.offset $1"
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
-s.sendall((json.dumps({"v": 1, "cmd": "clock.offset", "seconds": int(sys.argv[2])}) + "\n").encode())
-r = json.loads(s.makefile().readline()); sys.exit(0 if r.get("ok") else 1)
-PY
-}
 
 got=$(tcp_mbit)
 log "TCP in the default class: $got Mbit/s (classroom rate 20)"
@@ -126,9 +118,9 @@ start = d.datetime(day.year, day.month, day.day, 8, 0, tzinfo=bj)
 print(int((start - now).total_seconds()) - 4)
 PY
 )
-set_clock "$offset"
+dp_set_clock "$offset"
 in_cl iperf3 -c "$NET_IP" -p 5201 -t 12 -i 1 -R --json > "$WORK/sched.json"
-set_clock 0
+dp_set_clock 0
 read -r before after <<<"$(python3 - "$WORK/sched.json" <<'PY'
 import json, sys
 iv = [i["sum"]["bits_per_second"] / 1e6 for i in json.load(open(sys.argv[1]))["intervals"]]

@@ -85,6 +85,8 @@ YAML
 
 dp_load() { "${CG_BUILD_DIR:-build}/bin/cg-dataplane" --load "$1" --socket "$WORK/dataplane.sock"; }
 dp_query() { "${CG_BUILD_DIR:-build}/bin/cg-dataplane" --query "$@" --socket "$WORK/dataplane.sock"; }
+# dp_set_clock SECONDS: the timetable clock offset (needs control.allow_clock_offset: true)
+dp_set_clock() { dp_query clock.offset --arg "seconds=$1" >/dev/null || fail "clock.offset $1"; }
 in_cl() { ip netns exec "$NS_CL" "$@"; }
 in_net() { ip netns exec "$NS_NET" "$@"; }
 jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + sys.argv[1]))" "$1"; }
