@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "controlplane/quarantine/quarantine.h"
+
 namespace cg::api {
 namespace {
 
@@ -488,6 +490,53 @@ void Api::declare_routes() {
                                             {"bad_seq", v.bad_seq},
                                             {"problem", v.problem}});
                }});
+  declare_quarantine_routes();
+}
+
+// --- quarantine (reads: security administrator, auditor, operator; changes: security
+// administrator). The service audits add / remove / expire (controlplane/quarantine).
+void Api::declare_quarantine_routes() {
+  auto& R = routes_;
+  auto off = [] { return error_response(503, "quarantine is not available"); };
+  R.push_back({"GET", "/api/v1/quarantine", kSec | kAud | kOps, [this, off](Context&) {
+                 if (!quarantine_) return off();
+                 const int64_t now = d_.clock.now_us();
+                 json list = json::array();
+                 for (const auto& e : quarantine_->list())
+                   list.push_back(quarantine::Service::to_json(e, now));
+                 return json_response(200, {{"entries", list}});
+               }});
+  R.push_back({"POST", "/api/v1/quarantine", kSec, [this, off](Context& c) {
+                 if (!quarantine_) return off();
+                 json b;
+                 HttpResponse err;
+                 std::string address, reason;
+                 int64_t seconds = 0;
+                 if (!body_object(c.req, &b, &err) || !field(b, "address", &address, true, &err) ||
+                     !field(b, "seconds", &seconds, true, &err) ||
+                     !field(b, "reason", &reason, true, &err))
+                   return err;
+                 store::QuarantineEntry e;
+                 json pushed;
+                 if (auto s = quarantine_->add(address, seconds, reason, c.session.user, &e,
+                                               &pushed);
+                     !s)
+                   return status_error(s);
+                 json j = quarantine::Service::to_json(e, d_.clock.now_us());
+                 j["pushed"] = pushed;
+                 return json_response(201, j);
+               }});
+  R.push_back({"DELETE", "/api/v1/quarantine", kSec, [this, off](Context& c) {
+                 if (!quarantine_) return off();
+                 auto a = c.req.query.find("address");
+                 if (a == c.req.query.end())
+                   return error_response(400, "query parameter address is required");
+                 json pushed;
+                 if (auto s = quarantine_->remove(a->second, c.session.user, &pushed); !s)
+                   return status_error(s);
+                 return json_response(200,
+                                      {{"address", a->second}, {"removed", true}, {"pushed", pushed}});
+               }});
 }
 
 std::string Api::metrics_text() {
@@ -533,6 +582,21 @@ std::string Api::metrics_text() {
     metric("cg_controld_events_stored", "gauge", "events in the store",
            {{"", static_cast<uint64_t>(total)}});
   if (d_.extra_metrics) o << d_.extra_metrics();
+  if (quarantine_) {
+    auto q = quarantine_->counters();
+    metric("cg_controld_quarantine_active", "gauge", "quarantined hosts / prefixes",
+           {{"", q.active}});
+    metric("cg_controld_quarantine_actions_total", "counter", "quarantine changes, by action",
+           {{"{action=\"add\"}", q.added},
+            {"{action=\"remove\"}", q.removed},
+            {"{action=\"expire\"}", q.expired}});
+    metric("cg_controld_quarantine_pushes_total", "counter",
+           "full quarantine lists pushed, by target and result",
+           {{"{target=\"dataplane\",result=\"ok\"}", q.dataplane_pushes},
+            {"{target=\"dataplane\",result=\"failed\"}", q.dataplane_push_failures},
+            {"{target=\"nftables\",result=\"ok\"}", q.nft_applies},
+            {"{target=\"nftables\",result=\"failed\"}", q.nft_failures}});
+  }
   // The dataplane's own counters (stats command), numeric leaves flattened into gauges.
   json stats;
   if (d_.dataplane.request({{"cmd", "stats"}}, &stats) && stats.value("ok", false)) {

@@ -18,6 +18,10 @@
 #include "controlplane/dpclient/dataplane_client.h"
 #include "controlplane/store/store.h"
 
+namespace cg::quarantine {
+class Service;
+}
+
 namespace cg::api {
 
 struct HttpRequest {
@@ -68,13 +72,18 @@ class Api {
   HttpResponse handle(const HttpRequest& req);
   const std::vector<Route>& routes() const { return routes_; }
 
+  // Host quarantine behind /api/v1/quarantine (null: those answer 503). Set before serving.
+  void set_quarantine(quarantine::Service* q) { quarantine_ = q; }
+
   static constexpr const char* kCookie = "cg_session";
   static constexpr size_t kMaxBody = 1 << 20;
 
  private:
   void declare_routes();
+  void declare_quarantine_routes();
   std::string metrics_text();
   ApiDeps d_;
+  quarantine::Service* quarantine_ = nullptr;
   std::vector<Route> routes_;
   std::mutex mu_;
   std::map<std::string, uint64_t> responses_;  // "<status>" -> count

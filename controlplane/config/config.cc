@@ -86,6 +86,23 @@ const std::vector<KeyDecl>& keys() {
       {"policy.zoneinfo", Kind::kString, 0, 0, "", {},
        "tzdata directory for the compiler (default $TZDIR or /usr/share/zoneinfo)",
        str(&C::zoneinfo)},
+      {"management.nftables", Kind::kBool, 0, 0, "false", {},
+       "manage the appliance's own nftables table (one atomic transaction): only the admin "
+       "subnets reach SSH / HTTPS / SNMP, quarantined hosts are dropped",
+       [](C& c, const N& n) { c.mgmt_nftables = n.as<bool>(); }},
+      {"management.table", Kind::kString, 0, 0, "campusguard", {},
+       "name of the inet table controld owns (never touches any other table)",
+       str(&C::mgmt_table)},
+      {"management.admin_subnets", Kind::kString, 0, 0, "", {},
+       "comma-separated addresses / prefixes allowed to reach the management ports (required "
+       "with management.nftables)",
+       str(&C::mgmt_admin_subnets)},
+      {"management.ssh_ports", Kind::kString, 0, 0, "22", {}, "comma-separated SSH ports (tcp)",
+       str(&C::mgmt_ssh_ports)},
+      {"management.https_ports", Kind::kString, 0, 0, "", {},
+       "comma-separated HTTPS ports (tcp); empty = api.port", str(&C::mgmt_https_ports)},
+      {"management.snmp_ports", Kind::kString, 0, 0, "161", {},
+       "comma-separated SNMP ports (udp)", str(&C::mgmt_snmp_ports)},
   };
   return k;
 }

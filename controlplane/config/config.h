@@ -35,6 +35,13 @@ struct ControldConfig {
   uint32_t keep_revisions = 1000;
   uint32_t max_confirm_s = 3600;
   std::string zoneinfo;
+  // Management-plane protection and the host side of quarantine (controlplane/nft).
+  bool mgmt_nftables = false;
+  std::string mgmt_table = "campusguard";
+  std::string mgmt_admin_subnets;       // comma-separated addresses / prefixes
+  std::string mgmt_ssh_ports = "22";    // comma-separated
+  std::string mgmt_https_ports;         // "" = api.port
+  std::string mgmt_snmp_ports = "161";  // udp
 
   std::string cert_path() const { return tls_cert.empty() ? state_dir + "/tls/cert.pem" : tls_cert; }
   std::string key_path() const { return tls_key.empty() ? state_dir + "/tls/key.pem" : tls_key; }

@@ -52,7 +52,25 @@ class FakeDataplane final : public DataplaneClient {
     std::lock_guard lock(mu_);
     if (down_) return cp::unavailable("fake dataplane down");
     *resp = {{"v", 1}, {"ok", true}, {"cmd", req.value("cmd", "")}};
+    // quarantine.set / quarantine.status as the real one (no address check: the callers'
+    // parsing is tested against the real dataplane).
+    if (req.value("cmd", "") == "quarantine.set") {
+      quarantine_ = req.value("addresses", nlohmann::json::array());
+      ++quarantine_sets_;
+      (*resp)["entries"] = quarantine_.size();
+    } else if (req.value("cmd", "") == "quarantine.status") {
+      (*resp)["entries"] = quarantine_.size();
+      (*resp)["addresses"] = quarantine_;
+    }
     return {};
+  }
+  nlohmann::json quarantine() {
+    std::lock_guard lock(mu_);
+    return quarantine_;
+  }
+  int quarantine_sets() {
+    std::lock_guard lock(mu_);
+    return quarantine_sets_;
   }
 
   void restart() {
@@ -61,6 +79,7 @@ class FakeDataplane final : public DataplaneClient {
     sha_.clear();
     source_.clear();
     prepared_gen_ = 0;
+    quarantine_ = nlohmann::json::array();
   }
   void set_down(bool d) {
     std::lock_guard lock(mu_);
@@ -89,6 +108,8 @@ class FakeDataplane final : public DataplaneClient {
   uint64_t generation_ = 0, prepared_gen_ = 0;
   std::string sha_, source_, origin_, prepared_src_, prepared_origin_;
   int applies_ = 0;
+  nlohmann::json quarantine_ = nlohmann::json::array();
+  int quarantine_sets_ = 0;
 };
 
 }  // namespace cg::dpclient

@@ -24,6 +24,7 @@
 #include "controlplane/config/config.h"
 #include "controlplane/dpclient/dataplane_client.h"
 #include "controlplane/events/ingest.h"
+#include "controlplane/quarantine/quarantine.h"
 #include "controlplane/store/store.h"
 
 namespace {
@@ -103,6 +104,34 @@ int main(int argc, char** argv) {
                                          static_cast<int>(cfg.dataplane_timeout_ms));
   cg::commit::CommitService commit(*store, audit, dp, clock,
                                    {cfg.keep_revisions, cfg.max_confirm_s, cfg.zoneinfo});
+  // Quarantine: store -> dataplane (quarantine.set) and, with management.nftables, the
+  // appliance's own nftables table (management-plane protection + quarantine sets).
+  std::unique_ptr<cg::quarantine::RealNft> nft;
+  if (cfg.mgmt_nftables) {
+    cg::nft::ManagementConfig mc;
+    mc.table = cfg.mgmt_table;
+    mc.admin_subnets = cg::nft::split_list(cfg.mgmt_admin_subnets);
+    std::string perr;
+    const std::string https =
+        cfg.mgmt_https_ports.empty() ? std::to_string(cfg.api_port) : cfg.mgmt_https_ports;
+    if (!cg::nft::parse_ports(cfg.mgmt_ssh_ports, &mc.ssh_ports, &perr) ||
+        !cg::nft::parse_ports(https, &mc.https_ports, &perr) ||
+        !cg::nft::parse_ports(cfg.mgmt_snmp_ports, &mc.snmp_ports, &perr)) {
+      std::fprintf(stderr, "cg-controld: management.*_ports: %s\n", perr.c_str());
+      return 1;
+    }
+    if (mc.admin_subnets.empty()) {
+      std::fprintf(stderr, "cg-controld: management.nftables needs management.admin_subnets "
+                           "(otherwise nobody could reach SSH / HTTPS / SNMP)\n");
+      return 1;
+    }
+    nft = std::make_unique<cg::quarantine::RealNft>(mc);
+  }
+  cg::quarantine::Service quarantine(*store, audit, dp, clock, nft.get());
+  if (auto s = quarantine.start(); !s) {
+    std::fprintf(stderr, "cg-controld: quarantine: %s\n", s.message().c_str());
+    return 1;
+  }
   std::unique_ptr<cg::events::EventIngest> ingest;
   if (cfg.events_subscribe)
     ingest = std::make_unique<cg::events::EventIngest>(
@@ -113,6 +142,8 @@ int main(int argc, char** argv) {
   cg::api::Api api({*store, audit, auth, commit, dp, clock, [&ingest] {
                       return ingest ? ingest->metrics_text() : std::string();
                     }});
+
+  api.set_quarantine(&quarantine);
 
   std::string err;
   if (!cg::api::ensure_certificate(cfg.cert_path(), cfg.key_path(), &err)) {
@@ -156,6 +187,7 @@ int main(int argc, char** argv) {
     while (!stop) {
       lock.unlock();
       commit.tick();
+      quarantine.tick();
       lock.lock();
       cv.wait_for(lock, every, [&] { return stop.load(); });
     }

@@ -67,6 +67,13 @@ CREATE TABLE IF NOT EXISTS state (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS quarantine (
+  address TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  since BIGINT NOT NULL,
+  expires BIGINT NOT NULL
+);
 )SQL";
 
 // The audit table refuses UPDATE and DELETE in the engine itself (the hash chain still detects

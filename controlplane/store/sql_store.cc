@@ -333,6 +333,39 @@ class SqlStore final : public Store {
     return c_->exec("DELETE FROM state WHERE key = $1", {key});
   }
 
+  Status put_quarantine(const QuarantineEntry& e) override {
+    std::lock_guard lock(mu_);
+    return c_->exec(
+        "INSERT INTO quarantine (address, owner, reason, since, expires) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (address) DO UPDATE SET owner = excluded.owner, "
+        "reason = excluded.reason, since = excluded.since, expires = excluded.expires",
+        {e.address, e.owner, e.reason, e.since_us, e.expires_us});
+  }
+
+  Status delete_quarantine(const std::string& address) override {
+    std::lock_guard lock(mu_);
+    int64_t affected = 0;
+    if (auto s = c_->exec("DELETE FROM quarantine WHERE address = $1", {address}, nullptr,
+                          &affected);
+        !s)
+      return s;
+    return affected ? Status{} : cp::not_found(address + " is not quarantined");
+  }
+
+  Status list_quarantine(std::vector<QuarantineEntry>* out) override {
+    std::vector<SqlRow> rows;
+    std::lock_guard lock(mu_);
+    if (auto s = c_->exec("SELECT address, owner, reason, since, expires FROM quarantine "
+                          "ORDER BY address",
+                          {}, &rows);
+        !s)
+      return s;
+    out->clear();
+    for (const auto& r : rows)
+      out->push_back({to_s(r[0]), to_s(r[1]), to_s(r[2]), to_i64(r[3]), to_i64(r[4])});
+    return {};
+  }
+
  private:
   static constexpr const char* kRevisionSelect =
       "SELECT number, created, username, comment, action, origin, sha256, generation, source "

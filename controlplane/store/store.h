@@ -92,6 +92,15 @@ struct User {
   int64_t created_us = 0;
 };
 
+// A quarantined host or prefix (controlplane/quarantine): one row per canonical address.
+struct QuarantineEntry {
+  std::string address;  // canonical address or CIDR prefix
+  std::string owner;    // who quarantined it
+  std::string reason;
+  int64_t since_us = 0;
+  int64_t expires_us = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -127,6 +136,11 @@ class Store {
   virtual Status put_state(const std::string& key, const std::string& value) = 0;
   virtual Status get_state(const std::string& key, std::string* value, bool* found) = 0;
   virtual Status delete_state(const std::string& key) = 0;
+
+  // Quarantine (insert or replace by address; delete: kNotFound when absent).
+  virtual Status put_quarantine(const QuarantineEntry& e) = 0;
+  virtual Status delete_quarantine(const std::string& address) = 0;
+  virtual Status list_quarantine(std::vector<QuarantineEntry>* out) = 0;  // by address
 };
 
 struct StoreConfig {
