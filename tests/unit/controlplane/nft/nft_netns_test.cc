@@ -102,7 +102,7 @@ TEST_F(NftNetns, RulesetIsWhatWasAskedForeignTableUntouchedBadTransactionKeepsOl
   bad.insert(bad.rfind("  }\n}\n"), "    jump no_such_chain\n");
   Status r = n.run(bad);
   EXPECT_FALSE(r);
-  EXPECT_NE(r.message().find("no_such_chain"), std::string::npos) << r.message();
+  EXPECT_EQ(r.message().rfind("nftables: ", 0), 0u) << r.message();  // nft's own error text
   doc = list(n, "campusguard");
   EXPECT_EQ(elements(doc, "quarantine4"), (std::set<std::string>{"10.1.2.4"}));
   EXPECT_EQ(rules_in(doc, "input"), input_rules);
