@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "controlplane/alerting/service.h"
 #include "controlplane/quarantine/quarantine.h"
 
 namespace cg::api {
@@ -490,7 +491,123 @@ void Api::declare_routes() {
                                             {"bad_seq", v.bad_seq},
                                             {"problem", v.problem}});
                }});
+  declare_alert_routes();
   declare_quarantine_routes();
+}
+
+// --- alerts (reads: security administrator, auditor, operator; changes: security
+// administrator). Every change and every alert query (alerts carry student addresses) is
+// audited. The calls are controlplane/alerting's Service (README "REST mapping").
+void Api::declare_alert_routes() {
+  auto& R = routes_;
+  constexpr auth::RoleMask kRead = kSec | kAud | kOps;
+  auto off = [] { return error_response(503, "alerting is not configured (alerting.file)"); };
+  auto alert_id = [](Context& c, uint64_t* id) {
+    int64_t n = 0;
+    if (!to_int(c.params["id"], &n) || n < 1) return false;
+    *id = static_cast<uint64_t>(n);
+    return true;
+  };
+  R.push_back({"GET", "/api/v1/alerts", kRead, [this, off](Context& c) {
+                 if (!alerts_) return off();
+                 alerting::AlertQuery q;
+                 for (const auto& [k, v] : c.req.query) {
+                   int64_t n = 0;
+                   if (k == "state") {
+                     q.state = alerting::parse_alert_state(v);
+                     if (!q.state) return error_response(400, "state must be open, acked or "
+                                                              "silenced");
+                   } else if (k == "severity") {
+                     q.min_severity = alerting::parse_severity(v);
+                     if (!q.min_severity)
+                       return error_response(400, "severity must be info, low, medium, high "
+                                                  "or critical");
+                   } else if (k == "rule") {
+                     q.rule = v;
+                   } else if (k == "since") {
+                     if (!cp::parse_rfc3339(v, &n))
+                       return error_response(400, "since must be an RFC 3339 time");
+                     q.since = alerting::from_us(n);
+                   } else if (k == "before") {
+                     if (!to_int(v, &n) || n < 1)
+                       return error_response(400, "before must be a positive alert id");
+                     q.before_id = static_cast<uint64_t>(n);
+                   } else if (k == "limit") {
+                     if (!to_int(v, &n) || n < 1 || n > 1000)
+                       return error_response(400, "limit must be 1..1000");
+                     q.limit = static_cast<uint32_t>(n);
+                   } else {
+                     return error_response(400, "unknown query parameter '" + k + "'");
+                   }
+                 }
+                 auto alerts = alerts_->list_alerts(q);
+                 json list = json::array();
+                 for (const auto& a : alerts) list.push_back(alerting::alert_to_json(a));
+                 d_.audit.append(c.session.user, "alerts.query", "alerts",
+                                 {{"query", c.req.query}, {"returned", alerts.size()}});
+                 json next = alerts.size() == q.limit && !alerts.empty() ? json(alerts.back().id)
+                                                                         : json(nullptr);
+                 return json_response(200, {{"alerts", list}, {"next_before", next}});
+               }});
+  R.push_back({"GET", "/api/v1/alerts/{id}", kRead, [this, off, alert_id](Context& c) {
+                 if (!alerts_) return off();
+                 uint64_t id = 0;
+                 if (!alert_id(c, &id)) return error_response(400, "bad alert id");
+                 auto a = alerts_->get_alert(id);
+                 if (!a) return error_response(404, "no alert " + std::to_string(id));
+                 json j = alerting::alert_to_json(*a);
+                 j["deliveries"] = json::array();
+                 for (const auto& d : alerts_->deliveries(id))
+                   j["deliveries"].push_back(alerting::delivery_to_json(d));
+                 d_.audit.append(c.session.user, "alerts.show", "alert " + std::to_string(id),
+                                 json::object());
+                 return json_response(200, j);
+               }});
+  R.push_back({"POST", "/api/v1/alerts/{id}/ack", kSec, [this, off, alert_id](Context& c) {
+                 if (!alerts_) return off();
+                 uint64_t id = 0;
+                 if (!alert_id(c, &id)) return error_response(400, "bad alert id");
+                 json b;
+                 HttpResponse err;
+                 std::string comment;
+                 if (!body_object(c.req, &b, &err) || !field(b, "comment", &comment, false, &err))
+                   return err;
+                 if (auto s = alerts_->ack(id, c.session.user, comment); !s)
+                   return status_error(s);
+                 d_.audit.append(c.session.user, "alerts.ack", "alert " + std::to_string(id),
+                                 {{"comment", comment}});
+                 return json_response(200, alerting::alert_to_json(*alerts_->get_alert(id)));
+               }});
+  R.push_back({"GET", "/api/v1/silences", kRead, [this, off](Context&) {
+                 if (!alerts_) return off();
+                 json list = json::array();
+                 for (const auto& s : alerts_->silences()) list.push_back(alerting::silence_to_json(s));
+                 return json_response(200, {{"silences", list}});
+               }});
+  R.push_back({"POST", "/api/v1/silences", kSec, [this, off](Context& c) {
+                 if (!alerts_) return off();
+                 json b;
+                 HttpResponse err;
+                 if (!body_object(c.req, &b, &err)) return err;
+                 // The owner defaults to the caller; the id to a fresh one.
+                 if (!b.contains("owner")) b["owner"] = c.session.user;
+                 if (!b.contains("id")) b["id"] = "s-" + cp::random_hex(6);
+                 std::string why;
+                 auto s = alerting::silence_from_json(b, why);
+                 if (!s) return error_response(400, "silence: " + why);
+                 if (auto st = alerts_->add_silence(*s); !st) return status_error(st);
+                 json j = alerting::silence_to_json(*s);
+                 d_.audit.append(c.session.user, "silences.add", "silence " + s->id, j);
+                 return json_response(201, j);
+               }});
+  R.push_back({"DELETE", "/api/v1/silences/{id}", kSec, [this, off](Context& c) {
+                 if (!alerts_) return off();
+                 const std::string& id = c.params["id"];
+                 if (auto s = alerts_->remove_silence(id); !s) return status_error(s);
+                 d_.audit.append(c.session.user, "silences.remove", "silence " + id,
+                                 json::object());
+                 return json_response(200, {{"id", id}, {"removed", true}});
+               }});
 }
 
 // --- quarantine (reads: security administrator, auditor, operator; changes: security
@@ -596,6 +713,24 @@ std::string Api::metrics_text() {
             {"{target=\"dataplane\",result=\"failed\"}", q.dataplane_push_failures},
             {"{target=\"nftables\",result=\"ok\"}", q.nft_applies},
             {"{target=\"nftables\",result=\"failed\"}", q.nft_failures}});
+  }
+  if (alerts_) {  // alerting::Service counters (controlplane/alerting/README.md)
+    std::vector<std::pair<std::string, uint64_t>> plain, sent, failed;
+    for (const auto& [name, v] : alerts_->counters()) {
+      size_t brace = name.find('{');
+      if (brace == std::string::npos) {
+        plain.push_back({"{counter=\"" + name + "\"}", v});
+        continue;
+      }
+      std::string channel = name.substr(brace + 1, name.size() - brace - 2);
+      (name.rfind("channel_sent", 0) == 0 ? sent : failed)
+          .push_back({"{channel=\"" + channel + "\"}", v});
+    }
+    metric("cg_controld_alerting", "gauge", "alert engine and delivery counters", plain);
+    metric("cg_controld_alert_deliveries_sent_total", "counter", "deliveries a channel accepted",
+           sent);
+    metric("cg_controld_alert_delivery_failures_total", "counter",
+           "failed delivery attempts (retried with backoff)", failed);
   }
   // The dataplane's own counters (stats command), numeric leaves flattened into gauges.
   json stats;

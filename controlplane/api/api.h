@@ -18,6 +18,10 @@
 #include "controlplane/dpclient/dataplane_client.h"
 #include "controlplane/store/store.h"
 
+namespace cg::alerting {
+class Service;
+}
+
 namespace cg::quarantine {
 class Service;
 }
@@ -71,6 +75,9 @@ class Api {
   explicit Api(ApiDeps deps);
   HttpResponse handle(const HttpRequest& req);
   const std::vector<Route>& routes() const { return routes_; }
+  // The alert engine behind /api/v1/alerts and /api/v1/silences (null: those answer 503).
+  // Set before serving.
+  void set_alerting(alerting::Service* alerts) { alerts_ = alerts; }
 
   // Host quarantine behind /api/v1/quarantine (null: those answer 503). Set before serving.
   void set_quarantine(quarantine::Service* q) { quarantine_ = q; }
@@ -80,9 +87,11 @@ class Api {
 
  private:
   void declare_routes();
+  void declare_alert_routes();
   void declare_quarantine_routes();
   std::string metrics_text();
   ApiDeps d_;
+  alerting::Service* alerts_ = nullptr;
   quarantine::Service* quarantine_ = nullptr;
   std::vector<Route> routes_;
   std::mutex mu_;

@@ -76,13 +76,14 @@ RestResult rest_call(const Connection& c, const std::string& method, const std::
   if (!c.token.empty()) headers.emplace("Authorization", "Bearer " + c.token);
   httplib::Params params(query.begin(), query.end());
   std::string full = httplib::append_query_params(path, params);
-  if (method != "GET" && method != "POST") {
+  if (method != "GET" && method != "POST" && method != "DELETE") {
     r.error = "unsupported method " + method;
     return r;
   }
   std::string payload = body ? body->dump() : "{}";
-  httplib::Result res = method == "GET" ? cli.Get(full, headers)
-                                        : cli.Post(full, headers, payload, "application/json");
+  httplib::Result res = method == "GET"      ? cli.Get(full, headers)
+                        : method == "DELETE" ? cli.Delete(full, headers)
+                                             : cli.Post(full, headers, payload, "application/json");
   if (!res) {
     r.error = "cannot reach " + c.server + ": " + httplib::to_string(res.error());
     if (res.error() == httplib::Error::SSLServerVerification)

@@ -103,6 +103,10 @@ const std::vector<KeyDecl>& keys() {
        "comma-separated HTTPS ports (tcp); empty = api.port", str(&C::mgmt_https_ports)},
       {"management.snmp_ports", Kind::kString, 0, 0, "161", {},
        "comma-separated SNMP ports (udp)", str(&C::mgmt_snmp_ports)},
+      {"alerting.file", Kind::kString, 0, 0, "", {},
+       "alert rules, channels and silences (YAML, controlplane/alerting/alerting.example.yaml); "
+       "a relative delivery.queue is under state_dir. Unset = no alerting",
+       str(&C::alerting_file)},
   };
   return k;
 }

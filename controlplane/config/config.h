@@ -42,6 +42,7 @@ struct ControldConfig {
   std::string mgmt_ssh_ports = "22";    // comma-separated
   std::string mgmt_https_ports;         // "" = api.port
   std::string mgmt_snmp_ports = "161";  // udp
+  std::string alerting_file;  // "" = no alerting (rules, channels: alerting.example.yaml)
 
   std::string cert_path() const { return tls_cert.empty() ? state_dir + "/tls/cert.pem" : tls_cert; }
   std::string key_path() const { return tls_key.empty() ? state_dir + "/tls/key.pem" : tls_key; }

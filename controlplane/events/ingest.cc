@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <unordered_set>
 
 #include "controlplane/common/util.h"
 
@@ -136,12 +137,22 @@ bool EventIngest::flush(std::vector<store::Event>* pending) {
   size_t batch = std::min(pending->size(), cfg_.batch);
   std::vector<store::Event> head(pending->begin(), pending->begin() + static_cast<long>(batch));
   size_t inserted = 0;
-  if (!store_.insert_events(head, &inserted)) {
+  std::vector<std::string> fresh;
+  if (!store_.insert_events(head, &inserted, sink_ ? &fresh : nullptr)) {
     std::lock_guard lock(mu_);
     ++c_.store_errors;
     return false;
   }
   pending->erase(pending->begin(), pending->begin() + static_cast<long>(batch));
+  if (sink_ && !fresh.empty()) {
+    std::unordered_set<std::string> ids(fresh.begin(), fresh.end());
+    std::vector<store::Event> stored;
+    stored.reserve(fresh.size());
+    for (auto& e : head)
+      if (ids.erase(e.event_id)) stored.push_back(std::move(e));  // erase: one per event_id
+    sink_(stored);
+  }
+  // Counted after the sink: once `stored` shows an event, the alert engine has seen it too.
   std::lock_guard lock(mu_);
   c_.stored += inserted;
   c_.duplicates += batch - inserted;

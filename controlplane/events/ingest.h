@@ -49,6 +49,11 @@ struct IngestCounters {
            store_errors = 0, connects = 0, disconnects = 0, dropped_backlog = 0;
 };
 
+// Called on the ingest thread after each committed batch with the events that batch newly
+// stored (duplicates left out), in stream order: cg-controld feeds them to the alert engine, so
+// an event re-sent after a reconnect never counts twice toward a threshold.
+using StoredSink = std::function<void(const std::vector<store::Event>&)>;
+
 class EventIngest {
  public:
   EventIngest(store::Store& store, IngestConfig cfg, std::string school_id, ImageSource images)
@@ -56,6 +61,7 @@ class EventIngest {
     enrich_.school_id = std::move(school_id);
   }
   ~EventIngest() { stop(); }
+  void set_sink(StoredSink sink) { sink_ = std::move(sink); }  // before start()
   void start();
   void stop();
   IngestCounters counters();
@@ -67,6 +73,7 @@ class EventIngest {
   store::Store& store_;
   IngestConfig cfg_;
   ImageSource images_;
+  StoredSink sink_;
   Enrichment enrich_;
   std::atomic<bool> stop_{false};
   std::thread thread_;

@@ -10,12 +10,14 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <mutex>
 #include <string>
 #include <thread>
 
+#include "controlplane/alerting/service.h"
 #include "controlplane/api/api.h"
 #include "controlplane/api/https_server.h"
 #include "controlplane/audit/audit_log.h"
@@ -66,6 +68,18 @@ int main(int argc, char** argv) {
   auto cfg = cg::config::load_config(config_path, &errors);
   for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.c_str());
   if (!errors.empty()) return 1;
+  // Alert rules and channels: the file named by alerting.file (errors as FILE:LINE:COL).
+  std::shared_ptr<const cg::alerting::AlertingConfig> alerting_cfg;
+  if (!cfg.alerting_file.empty()) {
+    auto loaded = cg::alerting::load_config_file(cfg.alerting_file);
+    for (const auto& d : loaded.errors)
+      std::fprintf(stderr, "%s\n", cg::alerting::format_diagnostic(d).c_str());
+    if (!loaded.ok()) return 1;
+    auto c = std::make_shared<cg::alerting::AlertingConfig>(*loaded.config);
+    if (std::filesystem::path(c->delivery.queue_path).is_relative())
+      c->delivery.queue_path = cfg.state_dir + "/" + c->delivery.queue_path;
+    alerting_cfg = std::move(c);
+  }
   if (check_only) {
     std::printf("%s: ok\n", config_path.c_str());
     return 0;
@@ -139,9 +153,30 @@ int main(int argc, char** argv) {
         cg::events::IngestConfig{cfg.dataplane_socket, cfg.events_batch,
                                  static_cast<int>(cfg.events_flush_ms)},
         cfg.school_id, [&commit] { return commit.current_image(); });
+  std::unique_ptr<cg::alerting::Service> alerts;
+  if (alerting_cfg) {
+    std::error_code ec;
+    std::filesystem::create_directories(
+        std::filesystem::path(alerting_cfg->delivery.queue_path).parent_path(), ec);
+    std::string aerr;
+    alerts = cg::alerting::Service::create(alerting_cfg, clock, aerr);
+    if (!alerts) {
+      std::fprintf(stderr, "cg-controld: alerting: %s\n", aerr.c_str());
+      return 1;
+    }
+    // Every newly stored event goes through the alert engine (after its batch committed).
+    if (ingest)
+      ingest->set_sink([&alerts](const std::vector<cg::store::Event>& events) {
+        for (const auto& e : events) {
+          auto j = nlohmann::json::parse(e.body, nullptr, false);
+          if (!j.is_discarded()) alerts->ingest(j);
+        }
+      });
+  }
   cg::api::Api api({*store, audit, auth, commit, dp, clock, [&ingest] {
                       return ingest ? ingest->metrics_text() : std::string();
                     }});
+  api.set_alerting(alerts.get());
 
   api.set_quarantine(&quarantine);
 
@@ -193,6 +228,7 @@ int main(int argc, char** argv) {
     }
   });
   std::thread http([&] { server.run(); });
+  if (alerts) alerts->start();
   if (ingest) ingest->start();
   std::fprintf(stderr, "cg-controld: listening on https://%s:%d (store %s, dataplane %s)\n",
                cfg.api_listen.c_str(), port, store->backend().c_str(),
@@ -209,6 +245,7 @@ int main(int argc, char** argv) {
   server.stop();
   http.join();
   if (ingest) ingest->stop();  // commits what it holds
+  if (alerts) alerts->stop();   // pending deliveries stay queued on disk
   reconcile.join();
   audit.append("controld", "controld.stop", "controld", {{"signal", sig}});
   return 0;

@@ -111,9 +111,11 @@ class SqlStore final : public Store {
     return c_->exec_script(schema_sql(c_->dialect()));
   }
 
-  Status insert_events(const std::vector<Event>& events, size_t* inserted) override {
+  Status insert_events(const std::vector<Event>& events, size_t* inserted,
+                       std::vector<std::string>* fresh_ids = nullptr) override {
     std::lock_guard lock(mu_);
     size_t total = 0;
+    std::vector<std::string> fresh;
     Status s = transaction([&]() -> Status {
       for (size_t start = 0; start < events.size(); start += kRowsPerInsert) {
         size_t n = std::min(kRowsPerInsert, events.size() - start);
@@ -136,12 +138,22 @@ class SqlStore final : public Store {
         }
         sql += " ON CONFLICT (event_id) DO NOTHING";
         int64_t affected = 0;
-        if (auto st = c_->exec(sql, p, nullptr, &affected); !st) return st;
+        if (fresh_ids) {
+          sql += " RETURNING event_id";
+          std::vector<SqlRow> rows;
+          if (auto st = c_->exec(sql, p, &rows); !st) return st;
+          for (auto& r : rows)
+            if (!r.empty() && r[0]) fresh.push_back(std::move(*r[0]));
+          affected = static_cast<int64_t>(rows.size());
+        } else if (auto st = c_->exec(sql, p, nullptr, &affected); !st) {
+          return st;
+        }
         total += static_cast<size_t>(affected);
       }
       return {};
     });
     if (s && inserted) *inserted = total;
+    if (s && fresh_ids) *fresh_ids = std::move(fresh);
     return s;
   }
 

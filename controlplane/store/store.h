@@ -107,8 +107,10 @@ class Store {
   virtual std::string backend() const = 0;  // "sqlite" | "postgresql"
 
   // Events. insert_events writes all of `events` in one transaction (duplicates by event_id are
-  // skipped and not counted in *inserted) and returns after the commit.
-  virtual Status insert_events(const std::vector<Event>& events, size_t* inserted) = 0;
+  // skipped and not counted in *inserted) and returns after the commit. `fresh_ids` (optional)
+  // receives the event_id of every row actually inserted (what alerting must see exactly once).
+  virtual Status insert_events(const std::vector<Event>& events, size_t* inserted,
+                               std::vector<std::string>* fresh_ids = nullptr) = 0;
   virtual Status query_events(const EventQuery& q, EventPage* page) = 0;
   // Counts per bucket of `bucket_us` (aligned to the epoch), oldest first, empty buckets left out.
   virtual Status count_events(const EventQuery& q, int64_t bucket_us,

@@ -3,7 +3,9 @@
 policy.status / stats / health / events.subscribe), used by controld_test.py when no real
 dataplane socket is given, and by ingest_kill_test.py (the real dataplane's event stream belongs
 to the detection work). It does not compile anything: prepare accepts any text that does not
-contain the marker REJECT-ME. Usage: fake_dataplane.py SOCKET"""
+contain the marker REJECT-ME. Test hook (not in the real protocol): {"cmd":"test.emit","events":[..]}
+sends the given events to every current events.subscribe stream (controld_alerts_test.py).
+Usage: fake_dataplane.py SOCKET"""
 import hashlib
 import json
 import os
@@ -47,6 +49,19 @@ def handle(req):
 
 EVENTS = int(os.environ.get("FAKE_EVENTS", "0"))
 next_event = [0]
+subscribers = []
+
+
+def emit(events):
+    data = "".join(json.dumps(e) + "\n" for e in events).encode()
+    sent = 0
+    for conn in list(subscribers):
+        try:
+            conn.sendall(data)
+            sent += 1
+        except OSError:
+            subscribers.remove(conn)
+    return {"v": 1, "ok": True, "subscribers": sent, "events": len(events)}
 
 
 def stream_events(conn):
@@ -72,6 +87,8 @@ def stream_events(conn):
         except OSError:
             return
         time.sleep(0.01)
+    with lock:
+        subscribers.append(conn)
     threading.Event().wait()
 
 
@@ -89,7 +106,11 @@ def serve(conn):
                     req = json.loads(line)
                     if req.get("cmd") == "events.subscribe":
                         return stream_events(conn)
-                    resp = handle(req)
+                    if req.get("cmd") == "test.emit":
+                        with lock:
+                            resp = emit(req.get("events", []))
+                    else:
+                        resp = handle(req)
                 except ValueError:
                     resp = {"v": 1, "ok": False, "error": "bad json"}
                 conn.sendall(json.dumps(resp).encode() + b"\n")

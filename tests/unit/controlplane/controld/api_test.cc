@@ -31,6 +31,15 @@ const std::map<std::string, unsigned>& expected_roles() {
       {"GET /api/v1/events/counts", kSa | kOps},
       {"GET /api/v1/audit", kAud},
       {"GET /api/v1/audit/verify", kAud},
+      {"GET /api/v1/quarantine", kSa | kAud | kOps},
+      {"POST /api/v1/quarantine", kSa},
+      {"DELETE /api/v1/quarantine", kSa},
+      {"GET /api/v1/alerts", kSa | kAud | kOps},
+      {"GET /api/v1/alerts/{id}", kSa | kAud | kOps},
+      {"POST /api/v1/alerts/{id}/ack", kSa},
+      {"GET /api/v1/silences", kSa | kAud | kOps},
+      {"POST /api/v1/silences", kSa},
+      {"DELETE /api/v1/silences/{id}", kSa},
   };
   return m;
 }

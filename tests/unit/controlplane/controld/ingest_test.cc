@@ -89,6 +89,10 @@ TEST_F(IngestTest, StreamIsStoredInBatchesAndSurvivesReconnects) {
   ASSERT_EQ(bind(srv, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   ASSERT_EQ(listen(srv, 4), 0);
   events::EventIngest ingest(*store_, {path, 50, 20, 100000}, "s-1", nullptr);
+  std::vector<std::string> sunk;  // what the alert engine would see: each event once
+  ingest.set_sink([&sunk](const std::vector<store::Event>& evs) {
+    for (const auto& e : evs) sunk.push_back(e.event_id);
+  });
   ingest.start();
   // Two connections: the first sends 120 events and a garbage line, then closes; the ingest
   // reconnects and the second sends 80 more plus 10 repeats.
@@ -122,6 +126,8 @@ TEST_F(IngestTest, StreamIsStoredInBatchesAndSurvivesReconnects) {
   ASSERT_TRUE(store_->total_events(&total));
   EXPECT_EQ(total, 200);
   EXPECT_NE(ingest.metrics_text().find("cg_controld_events_stored_total 200"), std::string::npos);
+  ASSERT_EQ(sunk.size(), 200u);
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(sunk[static_cast<size_t>(i)], alert(i)["event_id"]);
 }
 
 }  // namespace

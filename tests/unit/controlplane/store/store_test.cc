@@ -98,6 +98,23 @@ TEST_P(StoreTest, InsertIsIdempotentByEventId) {
   EXPECT_EQ(total, 201);
 }
 
+// fresh_ids names exactly the rows inserted (what the alert engine is fed), across chunks.
+TEST_P(StoreTest, FreshIdsNameOnlyNewRows) {
+  insert(10);
+  std::vector<Event> v = {make_event(3), make_event(10), make_event(7)};
+  for (int i = 11; i < 700; ++i) v.push_back(make_event(i));  // more than one INSERT chunk
+  size_t inserted = 0;
+  std::vector<std::string> fresh;
+  ASSERT_TRUE(store_->insert_events(v, &inserted, &fresh));
+  EXPECT_EQ(inserted, 690u);
+  ASSERT_EQ(fresh.size(), 690u);
+  std::set<std::string> ids(fresh.begin(), fresh.end());
+  EXPECT_EQ(ids.size(), 690u);
+  EXPECT_TRUE(ids.count(make_event(10).event_id));
+  EXPECT_FALSE(ids.count(make_event(3).event_id));
+  EXPECT_FALSE(ids.count(make_event(7).event_id));
+}
+
 TEST_P(StoreTest, QueryFiltersAndFieldsRoundTrip) {
   insert(100);
   EventQuery q;
