@@ -95,6 +95,13 @@ bool parse_prefix(const std::string& text, std::string* canonical, bool* v6) {
   }
   if (len > bits) return false;
   if (len < 0) len = bits;
+  static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (*v6 && len >= 96 && std::memcmp(a, kMapped, 12) == 0) {  // ::ffff:a.b.c.d is IPv4
+    std::memmove(a, a + 12, 4);
+    *v6 = false;
+    bits = 32;
+    len -= 96;
+  }
   for (int b = len; b < bits; ++b) a[b / 8] &= static_cast<unsigned char>(~(0x80u >> (b % 8)));
   char buf[INET6_ADDRSTRLEN];
   inet_ntop(*v6 ? AF_INET6 : AF_INET, a, buf, sizeof buf);

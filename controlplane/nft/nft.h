@@ -48,7 +48,8 @@ bool parse_ports(const std::string& text, std::vector<uint16_t>* out, std::strin
 std::vector<std::string> split_list(const std::string& text);
 
 // A checked address / prefix: canonical text (host bits cleared, "/len" only when shorter than
-// the address) and its family. False for anything else.
+// the address; IPv4-mapped IPv6 written as IPv4, as the dataplane does) and its family. False
+// for anything else.
 bool parse_prefix(const std::string& text, std::string* canonical, bool* v6);
 
 // The complete nft script for one transaction (deterministic: same input, same text).
@@ -56,7 +57,7 @@ bool parse_prefix(const std::string& text, std::string* canonical, bool* v6);
 Status render_ruleset(const ManagementConfig& cfg, const std::vector<QuarantineElement>& q,
                       std::string* script);
 
-// What the script without the management part would need to remove the table atomically.
+// The script that removes our table (and only it) in one transaction, whether it exists or not.
 std::string render_removal(const std::string& table);
 
 // libnftables in the caller's network namespace.

@@ -17,6 +17,9 @@ TEST(NftPrefix, CanonicalAndRejects) {
   ASSERT_TRUE(parse_prefix("2001:DB8::1/32", &c, &v6));
   EXPECT_EQ(c, "2001:db8::/32");
   EXPECT_TRUE(v6);
+  ASSERT_TRUE(parse_prefix("::ffff:192.0.2.1", &c, &v6));
+  EXPECT_EQ(c, "192.0.2.1");
+  EXPECT_FALSE(v6);
   for (const char* bad : {"", "x", "10.0.0.1/33", "::/129", "10.0.0.1/", "10.0.0.1/a",
                           "10.0.0.1 }; flush ruleset; {", "evil.example", "10.0.0.1/-1"})
     EXPECT_FALSE(parse_prefix(bad, &c, &v6)) << bad;
