@@ -5,10 +5,10 @@
 #pragma once
 
 #include <array>
-#include <atomic>
 #include <cstdint>
 #include <cstring>
-#include <memory>
+
+#include "dataplane/export/spsc_ring.h"
 
 namespace cg::exporter {
 
@@ -70,48 +70,9 @@ struct Event {
   }
 };
 
-// Single-producer (the worker) / single-consumer (control thread or replay) bounded ring.
-// push() never blocks: when full the event is counted in `dropped` and lost; the consumer turns
-// the dropped count into an overflow event, so a loss is never silent.
-class EventRing {
- public:
-  explicit EventRing(uint32_t capacity_pow2)
-      : mask_(capacity_pow2 - 1), slots_(new Event[capacity_pow2]) {}
-  uint32_t capacity() const { return mask_ + 1; }
-
-  bool push(const Event& e) {
-    const uint64_t h = head_.load(std::memory_order_relaxed);
-    if (h - tail_.load(std::memory_order_acquire) > mask_) {
-      dropped_.store(dropped_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-      return false;
-    }
-    slots_[h & mask_] = e;
-    head_.store(h + 1, std::memory_order_release);
-    pushed_.store(pushed_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    return true;
-  }
-  // Consumer side: copies up to `max` events out; returns how many.
-  uint32_t pop(Event* out, uint32_t max) {
-    const uint64_t t = tail_.load(std::memory_order_relaxed);
-    const uint64_t h = head_.load(std::memory_order_acquire);
-    uint32_t n = 0;
-    while (t + n < h && n < max) {
-      out[n] = slots_[(t + n) & mask_];
-      ++n;
-    }
-    tail_.store(t + n, std::memory_order_release);
-    return n;
-  }
-  uint64_t pushed() const { return pushed_.load(std::memory_order_relaxed); }
-  uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
-
- private:
-  alignas(64) std::atomic<uint64_t> head_{0};
-  std::atomic<uint64_t> pushed_{0};
-  std::atomic<uint64_t> dropped_{0};
-  alignas(64) std::atomic<uint64_t> tail_{0};
-  uint32_t mask_;
-  std::unique_ptr<Event[]> slots_;
-};
+// The worker's event ring (single producer: the worker; single consumer: the control thread or
+// replay). push() never blocks: when full the event is counted in dropped() and lost; the
+// consumer turns the dropped count into an overflow event, so a loss is never silent.
+using EventRing = SpscRing<Event>;
 
 }  // namespace cg::exporter
