@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "policies/compiler/policy.h"
+#include "tests/unit/dataplane/rcu_readers.h"
 
 namespace cg::runtime {
 namespace {
@@ -37,51 +38,25 @@ CompiledPolicy compile(const std::string& source, const std::string& origin) {
 
 // Workers that follow the runtime's protocol: adopt the published binding at a "burst
 // boundary", touch it (as judging a packet would), report quiescent.
-struct Workers {
+struct Workers : RcuReaders {
   static constexpr uint32_t kN = 2;
   std::atomic<WorkerPolicy*> slots[kN]{};
-  std::atomic<bool> stop{false}, paused{false};
   std::atomic<uint64_t> seen_rules[kN]{};
-  rte_rcu_qsbr* qs;
-  std::vector<std::thread> threads;
 
-  Workers() {
-    size_t sz = (rte_rcu_qsbr_get_memsize(kN) + 63) / 64 * 64;
-    qs = static_cast<rte_rcu_qsbr*>(std::aligned_alloc(64, sz));
-    rte_rcu_qsbr_init(qs, kN);
-    for (uint32_t i = 0; i < kN; ++i) rte_rcu_qsbr_thread_register(qs, i);
-  }
+  Workers() : RcuReaders(kN) {}
   void start() {
-    for (uint32_t i = 0; i < kN; ++i)
-      threads.emplace_back([this, i] {
-        rte_rcu_qsbr_thread_online(qs, i);
-        WorkerPolicy* mine = nullptr;
-        while (!stop.load()) {
-          mine = slots[i].load(std::memory_order_acquire);
-          if (mine) {
-            mine->binding->default_rule.packets += 1;  // a use of the binding
-            seen_rules[i].store(mine->binding->image->rules.size());
-          }
-          if (!paused.load()) rte_rcu_qsbr_quiescent(qs, i);
-          std::this_thread::yield();
-        }
-        rte_rcu_qsbr_thread_offline(qs, i);
-      });
+    RcuReaders::start([this](uint32_t i) {
+      if (WorkerPolicy* mine = slots[i].load(std::memory_order_acquire)) {
+        mine->binding->default_rule.packets += 1;  // a use of the binding
+        seen_rules[i].store(mine->binding->image->rules.size());
+      }
+    });
   }
+  ~Workers() { join(); }  // before the slots the threads read go
   std::vector<std::atomic<WorkerPolicy*>*> slot_ptrs() {
     std::vector<std::atomic<WorkerPolicy*>*> v;
     for (auto& s : slots) v.push_back(&s);
     return v;
-  }
-  // Call before the loader goes: like the runtime, stop the readers before freeing bindings.
-  void join() {
-    stop.store(true);
-    for (auto& t : threads) t.join();
-    threads.clear();
-  }
-  ~Workers() {
-    join();
-    std::free(qs);
   }
 };
 

@@ -17,6 +17,7 @@
 #include "dataplane/runtime/policy_loader.h"
 #include "policies/compiler/policy.h"
 #include "tests/unit/dataplane/frame_builder.h"
+#include "tests/unit/dataplane/rcu_readers.h"
 
 namespace cg::runtime {
 namespace {
@@ -89,44 +90,21 @@ TEST(QuarantineParse, RejectsWhatIsNotAnAddress) {
 
 // Threads that follow the runtime's protocol: adopt the published set at a "burst boundary",
 // use it, report quiescent.
-struct Workers {
+struct Workers : RcuReaders {
   static constexpr uint32_t kN = 2;
   std::atomic<const detect::Blocklist*> slots[kN]{};
-  std::atomic<bool> stop{false};
   std::atomic<uint64_t> hits[kN]{};
-  rte_rcu_qsbr* qs;
-  std::vector<std::thread> threads;
-  Workers() {
-    size_t sz = (rte_rcu_qsbr_get_memsize(kN) + 63) / 64 * 64;
-    qs = static_cast<rte_rcu_qsbr*>(std::aligned_alloc(64, sz));
-    rte_rcu_qsbr_init(qs, kN);
-    for (uint32_t i = 0; i < kN; ++i) rte_rcu_qsbr_thread_register(qs, i);
-    for (uint32_t i = 0; i < kN; ++i)
-      threads.emplace_back([this, i] {
-        rte_rcu_qsbr_thread_online(qs, i);
-        const auto probe = mapped("10.1.2.3");
-        while (!stop.load()) {
-          const detect::Blocklist* q = slots[i].load(std::memory_order_acquire);
-          if (q && q->match_addr(probe)) hits[i].fetch_add(1);
-          rte_rcu_qsbr_quiescent(qs, i);
-          std::this_thread::yield();
-        }
-        rte_rcu_qsbr_thread_offline(qs, i);
-      });
+  Workers() : RcuReaders(kN) {
+    start([this, probe = mapped("10.1.2.3")](uint32_t i) {
+      const detect::Blocklist* q = slots[i].load(std::memory_order_acquire);
+      if (q && q->match_addr(probe)) hits[i].fetch_add(1);
+    });
   }
+  ~Workers() { join(); }  // before the slots the threads read go
   std::vector<std::atomic<const detect::Blocklist*>*> ptrs() {
     std::vector<std::atomic<const detect::Blocklist*>*> v;
     for (auto& s : slots) v.push_back(&s);
     return v;
-  }
-  void join() {
-    stop.store(true);
-    for (auto& t : threads) t.join();
-    threads.clear();
-  }
-  ~Workers() {
-    join();
-    std::free(qs);
   }
 };
 
