@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "policies/compiler/policy.h"
+#include "tests/unit/dataplane/compile_for_loader.h"
 #include "tests/unit/dataplane/rcu_readers.h"
 
 namespace cg::runtime {
@@ -27,14 +28,6 @@ rules:
   - { name: no-ssh, dst-ports: 22, action: deny }
 default: deny
 )";
-
-CompiledPolicy compile(const std::string& source, const std::string& origin) {
-  auto r = policy::compile_policy(source, origin);
-  CompiledPolicy out;
-  for (const auto& d : r.diagnostics) out.diagnostics.push_back(policy::format_diagnostic(d));
-  if (r.ok()) out.image = r.image;
-  return out;
-}
 
 // Workers that follow the runtime's protocol: adopt the published binding at a "burst
 // boundary", touch it (as judging a packet would), report quiescent.
@@ -63,7 +56,7 @@ struct Workers : RcuReaders {
 TEST(PolicyLoader, PrepareChangesNothingApplySwapsEveryWorker) {
   Workers w;
   w.start();
-  PolicyLoader loader(compile, w.slot_ptrs(), w.qs, std::chrono::milliseconds(5000));
+  PolicyLoader loader(compile_for_loader, w.slot_ptrs(), w.qs, std::chrono::milliseconds(5000));
   EXPECT_EQ(loader.status()["generation"], 0);
 
   auto p = loader.prepare(kPolicyA, "a.yaml");
@@ -107,7 +100,7 @@ TEST(PolicyLoader, PrepareChangesNothingApplySwapsEveryWorker) {
 TEST(PolicyLoader, RuleCountersContinueAcrossGenerationsByRuleName) {
   Workers w;
   w.start();
-  PolicyLoader loader(compile, w.slot_ptrs(), w.qs, std::chrono::milliseconds(5000));
+  PolicyLoader loader(compile_for_loader, w.slot_ptrs(), w.qs, std::chrono::milliseconds(5000));
   ASSERT_TRUE(loader.prepare(kPolicyA, "a.yaml")["ok"]);
   ASSERT_TRUE(loader.apply(1)["ok"]);
   w.join();  // workers offline: the test counts in their bindings itself
@@ -148,7 +141,7 @@ TEST(PolicyLoader, RuleCountersContinueAcrossGenerationsByRuleName) {
 TEST(PolicyLoader, BadPolicyChangesNothingAndNamesTheError) {
   Workers w;
   w.start();
-  PolicyLoader loader(compile, w.slot_ptrs(), w.qs, std::chrono::milliseconds(5000));
+  PolicyLoader loader(compile_for_loader, w.slot_ptrs(), w.qs, std::chrono::milliseconds(5000));
   ASSERT_TRUE(loader.prepare(kPolicyA, "a.yaml")["ok"]);
   ASSERT_TRUE(loader.apply(1)["ok"]);
   WorkerPolicy* before = w.slots[0].load();
@@ -169,7 +162,7 @@ TEST(PolicyLoader, BadPolicyChangesNothingAndNamesTheError) {
 TEST(PolicyLoader, ApplyNeedsThePreparedGeneration) {
   Workers w;
   w.start();
-  PolicyLoader loader(compile, w.slot_ptrs(), w.qs, std::chrono::milliseconds(5000));
+  PolicyLoader loader(compile_for_loader, w.slot_ptrs(), w.qs, std::chrono::milliseconds(5000));
   ASSERT_TRUE(loader.prepare(kPolicyA, "a.yaml")["ok"]);
   ASSERT_TRUE(loader.prepare(kPolicyB, "b.yaml")["ok"]);  // replaces the unapplied one
   auto wrong = loader.apply(1);
@@ -184,7 +177,7 @@ TEST(PolicyLoader, ApplyNeedsThePreparedGeneration) {
 TEST(PolicyLoader, WorkerThatNeverReportsIsAnErrorAndTheOldImageIsKept) {
   Workers w;
   w.start();
-  PolicyLoader loader(compile, w.slot_ptrs(), w.qs, std::chrono::milliseconds(200));
+  PolicyLoader loader(compile_for_loader, w.slot_ptrs(), w.qs, std::chrono::milliseconds(200));
   ASSERT_TRUE(loader.prepare(kPolicyA, "a.yaml")["ok"]);
   ASSERT_TRUE(loader.apply(1)["ok"]);
   w.paused.store(true);  // workers still read their binding but stop reporting

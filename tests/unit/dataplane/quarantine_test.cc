@@ -16,6 +16,7 @@
 #include "dataplane/pipeline/pipeline.h"
 #include "dataplane/runtime/policy_loader.h"
 #include "policies/compiler/policy.h"
+#include "tests/unit/dataplane/compile_for_loader.h"
 #include "tests/unit/dataplane/frame_builder.h"
 #include "tests/unit/dataplane/rcu_readers.h"
 
@@ -222,14 +223,6 @@ rules:
 default: allow
 )";
 
-CompiledPolicy compile(const std::string& source, const std::string& origin) {
-  auto r = policy::compile_policy(source, origin);
-  CompiledPolicy out;
-  for (const auto& d : r.diagnostics) out.diagnostics.push_back(policy::format_diagnostic(d));
-  if (r.ok()) out.image = r.image;
-  return out;
-}
-
 struct TempFile {
   std::string path;
   explicit TempFile(const std::string& text) {
@@ -251,7 +244,7 @@ TEST(BlocklistReload, PrepareRereadsTheFilesBrokenFileChangesNothing) {
   ASSERT_TRUE(initial->match_addr(mapped("198.51.100.9")));
 
   std::atomic<WorkerPolicy*> slot{nullptr};
-  PolicyLoader loader(compile, {&slot}, nullptr, std::chrono::milliseconds(1000));
+  PolicyLoader loader(compile_for_loader, {&slot}, nullptr, std::chrono::milliseconds(1000));
   loader.set_blocklist_files({feed.path}, initial);
 
   feed.write("198.51.100.0/24\n203.0.113.7\n");
