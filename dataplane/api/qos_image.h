@@ -9,6 +9,11 @@
 //        guarantee from zones[classrooms[i].qos_zone])
 //          └─ class c (classes[c], first match; c == classes.size(): the implicit default)
 //
+// Optionally per host (QosZone::host_fair / host_cap_bps): every inside address of a classroom
+// of such a zone also has a ceiling of its own, across its classes: `host_cap_bps` (fixed) and/or
+// a fair share of the classroom's rate (max-min over the hosts' measured demand, recomputed off
+// the fast path). See dataplane/qos/README.md "Per host".
+//
 // The last classroom is always the "unzoned" one (qos_zone == kNoQosZone): flows whose inside
 // endpoint is in no zone listed under `bandwidth.zones`. Its rate is the uplink rate.
 //
@@ -46,6 +51,9 @@ struct QosZone {
   uint64_t rate_bps = 0;        // per classroom of this zone
   uint64_t guaranteed_bps = 0;  // per classroom, under the uplink
   bool per_vlan = true;         // each VLAN of the zone is its own classroom
+  bool host_fair = false;       // each active host gets a max-min fair share of its classroom
+  uint64_t host_cap_bps = 0;    // ceiling of each host; 0 = none (<= rate_bps)
+  bool per_host() const noexcept { return host_fair || host_cap_bps != 0; }
 };
 
 // One leaf-parent of the tree.

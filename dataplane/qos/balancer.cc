@@ -25,31 +25,47 @@ void Balancer::reset(std::span<Policer* const> workers) {
   room_.assign(workers_, 0);
   up_.assign(workers_, 0);
   share_.assign(workers_, 0);
+  // Per host: nothing measured yet, every ceiling unset (the classroom's default).
+  const size_t hosts = p0.hosts_enabled() ? size_t{kHostSlots} * 2 : 0;
+  host_last_.assign(workers_ * hosts, 0);
+  host_drops_last_.assign(workers_ * hosts, 0);
+  host_ewma_.assign(workers_ * hosts, 0);
+  hungry_.assign(hosts, 0);
+  host_set_.assign(hosts, 0);
+  for (size_t w = 0; w < workers_ && hosts; ++w)
+    for (uint32_t h = 0; h < kHostSlots; ++h)
+      for (int d = 0; d < 2; ++d) {
+        const HostStats& hs = workers[w]->host_stats(h);
+        host_last_[(w * kHostSlots + h) * 2 + d] = __atomic_load_n(&hs.offered[d],
+                                                                   __ATOMIC_RELAXED);
+        host_drops_last_[(w * kHostSlots + h) * 2 + d] =
+            __atomic_load_n(&hs.drop_packets[d], __ATOMIC_RELAXED);
+      }
   // Until demand is measured: an even split.
   const auto even = static_cast<uint32_t>(Policer::kShareOne / workers_);
   for (Policer* p : workers)
     for (size_t n = 0; n < p->node_count(); ++n) p->set_share(n, even, even);
 }
 
-void Balancer::split(const uint64_t* demand, uint64_t capacity, uint32_t* share) const {
-  const uint32_t one = Policer::kShareOne, idle = one / kIdleShareDiv;
+void max_min_shares(const uint64_t* demand, size_t n, uint64_t capacity, uint32_t idle,
+                    uint32_t* share, uint32_t* order) {
+  const uint32_t one = Policer::kShareOne;
   size_t active = 0;
-  for (size_t w = 0; w < workers_; ++w) active += demand[w] != 0;
-  // Workers by demand, smallest first (at most 64: rebalance() checks).
-  size_t order[64];
-  const size_t n = std::min<size_t>(workers_, 64);
-  std::iota(order, order + n, size_t{0});
-  std::sort(order, order + n, [&](size_t a, size_t b) { return demand[a] < demand[b]; });
-  uint64_t left = one - (n - active) * idle;
+  for (size_t i = 0; i < n; ++i) active += demand[i] != 0;
+  // Claimants by demand, smallest first.
+  std::iota(order, order + n, uint32_t{0});
+  std::sort(order, order + n, [&](uint32_t a, uint32_t b) { return demand[a] < demand[b]; });
+  const uint64_t idle_total = (n - active) * uint64_t{idle};
+  uint64_t left = idle_total < one ? one - idle_total : 0;
   size_t k = active;
   for (size_t i = 0; i < n; ++i) {
-    const size_t w = order[i];
+    const uint32_t w = order[i];
     if (demand[w] == 0) {
       share[w] = idle;
       continue;
     }
-    // What it asked for, as a share of the node's capacity in the period; at most a fair split
-    // of what is left (max-min fairness).
+    // What it asked for, as a share of the capacity in the period; at most a fair split of
+    // what is left (max-min fairness).
     const uint64_t want =
         capacity ? std::min<uint64_t>(static_cast<unsigned __int128>(demand[w]) * one / capacity,
                                       one)
@@ -59,14 +75,19 @@ void Balancer::split(const uint64_t* demand, uint64_t capacity, uint32_t* share)
     left -= give;
     --k;
   }
-  // Spare capacity goes to the workers with demand, evenly: room to grow next period.
+  // Spare capacity goes to the claimants with demand, evenly: room to grow next period.
   for (size_t i = 0, a = active; i < n && a; ++i) {
-    const size_t w = order[i];
+    const uint32_t w = order[i];
     if (demand[w] == 0) continue;
     const uint64_t extra = left / a--;
     share[w] += static_cast<uint32_t>(extra);
     left -= extra;
   }
+}
+
+void Balancer::split(const uint64_t* demand, uint64_t capacity, uint32_t* share) const {
+  uint32_t order[64];  // rebalance() checks workers_ <= 64
+  max_min_shares(demand, workers_, capacity, Policer::kShareOne / kIdleShareDiv, share, order);
 }
 
 void Balancer::apply(std::span<Policer* const> workers, size_t node, const uint64_t* demand,
@@ -90,12 +111,15 @@ void Balancer::apply(std::span<Policer* const> workers, size_t node, const uint6
 }
 
 void Balancer::rebalance(std::span<Policer* const> workers, uint64_t elapsed_ns) {
-  if (workers.size() < 2 || workers.size() > 64) return;
+  if (workers.empty() || workers.size() > 64) return;
+  if (workers.size() == 1 && !workers[0]->hosts_enabled()) return;  // nothing to balance
   if (!std::equal(workers.begin(), workers.end(), set_.begin(), set_.end())) {
     reset(workers);
     return;
   }
   ++rounds_;
+  if (workers[0]->hosts_enabled()) balance_hosts(workers, elapsed_ns);
+  if (workers.size() == 1) return;
   const Policer& p0 = *workers[0];
   const uint32_t rooms = p0.classrooms(), classes = p0.classes();
   const size_t per_worker = 2 * size_t{rooms} * classes;
@@ -129,6 +153,114 @@ void Balancer::rebalance(std::span<Policer* const> workers, uint64_t elapsed_ns)
     }
     apply(workers, p0.root(dir), up_.data(), elapsed_ns);
   }
+}
+
+void Balancer::balance_hosts(std::span<Policer* const> workers, uint64_t elapsed_ns) {
+  const Policer& p0 = *workers[0];
+  const uint64_t even = Policer::kShareOne / workers_;
+  uint64_t active_total = 0;
+  for (int d = 0; d < 2; ++d) {
+    const Dir dir = static_cast<Dir>(d);
+    // 1. Every slot's demand this period (average offered bytes, summed over workers).
+    active_.clear();
+    for (uint32_t h = 0; h < kHostSlots; ++h) {
+      const size_t at = size_t{h} * 2 + d;
+      uint64_t total = 0;
+      uint32_t room = 0;
+      bool dropped = false;
+      for (size_t w = 0; w < workers_; ++w) {
+        const HostStats& hs = workers[w]->host_stats(h);
+        const size_t i = (w * kHostSlots + h) * 2 + d;
+        const uint64_t now = __atomic_load_n(&hs.offered[d], __ATOMIC_RELAXED);
+        const uint64_t drops = __atomic_load_n(&hs.drop_packets[d], __ATOMIC_RELAXED);
+        const uint64_t delta = now - host_last_[i];
+        host_last_[i] = now;
+        dropped = dropped || drops != host_drops_last_[i];
+        host_drops_last_[i] = drops;
+        uint64_t& avg = host_ewma_[i];
+        avg = delta == 0 && avg < kEwmaRounds
+                  ? 0
+                  : avg - avg / kEwmaRounds + delta * kEwmaScale / kEwmaRounds;
+        if (avg > total) room = __atomic_load_n(&hs.room, __ATOMIC_RELAXED);  // the busiest
+        total += avg;
+      }
+      if (dropped) hungry_[at] = kHungryRounds;
+      else if (hungry_[at]) --hungry_[at];
+      if (total == 0 || !p0.room_per_host(room)) {
+        hungry_[at] = 0;
+        if (host_set_[at]) {  // idle: back to the classroom's default for the next host
+          for (size_t w = 0; w < workers_; ++w) workers[w]->set_host_rate(h, dir, 0, 0);
+          host_set_[at] = 0;
+        }
+        continue;
+      }
+      active_.push_back({room, h});
+    }
+    active_total += active_.size();
+    std::sort(active_.begin(), active_.end(), [](const Active& a, const Active& b) {
+      return a.room != b.room ? a.room < b.room : a.slot < b.slot;
+    });
+    // 2. Per classroom: each host's ceiling (max-min fair share, at most the cap).
+    for (size_t i = 0; i < active_.size();) {
+      const uint32_t room = active_[i].room;
+      size_t j = i;
+      while (j < active_.size() && active_[j].room == room) ++j;
+      const size_t n = j - i;
+      const uint64_t room_bps = p0.room_bps(dir, room), cap = p0.room_host_cap_bps(room);
+      host_demand_.resize(n);
+      host_share_.resize(std::max(n, workers_));
+      order_.resize(std::max(n, workers_));
+      // The classroom's capacity of one period, in the demand's unit (bytes x kEwmaScale).
+      const auto capacity = static_cast<uint64_t>(static_cast<unsigned __int128>(room_bps) *
+                                                  elapsed_ns * kEwmaScale / 8'000'000'000ull);
+      if (p0.room_host_fair(room)) {
+        for (size_t k = 0; k < n; ++k) {
+          const size_t at = size_t{active_[i + k].slot} * 2 + d;
+          uint64_t sum = 0;
+          for (size_t w = 0; w < workers_; ++w)
+            sum += host_ewma_[(w * kHostSlots + active_[i + k].slot) * 2 + d];
+          host_demand_[k] = hungry_[at] ? std::max<uint64_t>(capacity, 1)
+                                        : std::max<uint64_t>(sum + sum / kHostMarginDiv, 1);
+        }
+        max_min_shares(host_demand_.data(), n, capacity, 0, host_share_.data(), order_.data());
+      }
+      for (size_t k = 0; k < n; ++k) {
+        const uint32_t h = active_[i + k].slot;
+        uint64_t bps = cap;
+        if (p0.room_host_fair(room)) {
+          bps = static_cast<uint64_t>(static_cast<unsigned __int128>(room_bps) *
+                                      host_share_[k] >> Policer::kShareShift);
+          bps = std::max<uint64_t>(bps, api::kMinQosRateBps);
+          if (cap) bps = std::min(bps, cap);
+        }
+        // Depth: of an even split of the classroom (its TCP windows do not shrink with a
+        // share that moves every period), at least of the ceiling itself.
+        const uint64_t depth_bps = std::max(bps, cap ? std::min(cap, room_bps / n) : room_bps / n);
+        if (workers_ == 1) {
+          workers[0]->set_host_rate(h, dir, bps, depth_bps);
+        } else {
+          // 3. The host's ceiling over the workers its flows are on (max-min by demand).
+          uint64_t per_worker[64];
+          for (size_t w = 0; w < workers_; ++w)
+            per_worker[w] = host_ewma_[(w * kHostSlots + h) * 2 + d];
+          const auto host_capacity = static_cast<uint64_t>(
+              static_cast<unsigned __int128>(bps) * elapsed_ns * kEwmaScale / 8'000'000'000ull);
+          uint32_t ws[64];
+          max_min_shares(per_worker, workers_, host_capacity,
+                         Policer::kShareOne / kIdleShareDiv, ws, order_.data());
+          for (size_t w = 0; w < workers_; ++w) {
+            const uint64_t ds = std::max<uint64_t>(ws[w], even);
+            workers[w]->set_host_rate(h, dir, std::max<uint64_t>(bps * ws[w] >> Policer::kShareShift, 1),
+                                      std::max<uint64_t>(depth_bps * ds >> Policer::kShareShift, 1));
+          }
+        }
+        host_set_[size_t{h} * 2 + d] = 1;
+        ++hosts_rebalanced_;
+      }
+      i = j;
+    }
+  }
+  active_hosts_ = active_total;
 }
 
 namespace {
@@ -168,7 +300,7 @@ void BalancerThread::loop() {
     {
       std::lock_guard lock(*mu_);
       const size_t n = collect_(set);
-      if (n > 1) balancer_.rebalance(std::span<Policer* const>(set.data(), n), elapsed);
+      if (n > 0) balancer_.rebalance(std::span<Policer* const>(set.data(), n), elapsed);
     }
     // A large tree with traffic everywhere makes a round expensive (perf/qos: ~0.7 ms for
     // 500 x 8 on the test VM): never spend more than 1/kMaxDuty of a core on it (CPU time,

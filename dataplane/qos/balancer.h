@@ -24,20 +24,38 @@
 
 namespace cg::qos {
 
+// Max-min fair shares of one capacity (kShareOne = all of it) between `n` claimants by their
+// demand (same unit as `capacity`, e.g. bytes of one period): a claimant that asked for less
+// than a fair split of what is left gets what it asked for, the others split the rest; spare
+// capacity is split evenly among the claimants with demand (room to grow next period);
+// claimants without demand get `idle` each. Shares sum to kShareOne (minus rounding). `order` is
+// scratch space of n entries. Used for workers (per node) and for hosts (per classroom).
+void max_min_shares(const uint64_t* demand, size_t n, uint64_t capacity, uint32_t idle,
+                    uint32_t* share, uint32_t* order);
+
 class Balancer {
  public:
   static constexpr uint32_t kIdleShareDiv = 64;  // an idle worker keeps 1/64 of a node
   static constexpr uint64_t kEwmaRounds = 16;    // demand averaged over ~16 periods (80 ms)
   static constexpr uint64_t kEwmaScale = 16;     // fixed point of the average
 
+  // Per host: a host that had a drop (at any level) in the last kHungryRounds periods wants
+  // more than it gets (its demand counts as the whole classroom); a host that did not asks
+  // for its average offered bytes + 1/kHostMarginDiv (room to grow).
+  static constexpr uint8_t kHungryRounds = 16;
+  static constexpr uint64_t kHostMarginDiv = 4;
+
   // One balancing period: `workers` are the Policers of the current generation (all built from
   // the same image; a different set than last time resets the state and splits evenly),
-  // `elapsed_ns` the time since the previous call (a fake clock in tests). One worker: nothing.
+  // `elapsed_ns` the time since the previous call (a fake clock in tests). With one worker only
+  // the per-host shares are computed (nothing to do without per-host zones).
   void rebalance(std::span<Policer* const> workers, uint64_t elapsed_ns);
 
   uint64_t rounds() const { return rounds_; }
   uint64_t nodes_rebalanced() const { return nodes_rebalanced_; }
   uint64_t resets() const { return resets_; }
+  uint64_t hosts_rebalanced() const { return hosts_rebalanced_; }  // host ceilings set
+  uint64_t active_hosts() const { return active_hosts_; }          // in the last round
 
  private:
   void reset(std::span<Policer* const> workers);
@@ -45,6 +63,8 @@ class Balancer {
   void split(const uint64_t* demand, uint64_t capacity, uint32_t* share) const;
   void apply(std::span<Policer* const> workers, size_t node, const uint64_t* demand,
              uint64_t elapsed_ns);
+  // Per host: fair shares inside each per-host classroom, then each host's split over workers.
+  void balance_hosts(std::span<Policer* const> workers, uint64_t elapsed_ns);
 
   std::vector<Policer*> set_;
   size_t workers_ = 0;
@@ -57,6 +77,18 @@ class Balancer {
   uint64_t rounds_ = 0;
   uint64_t nodes_rebalanced_ = 0;
   uint64_t resets_ = 0;
+  // Per host ([worker][slot][dir] like last_/ewma_; [slot][dir] for the rest).
+  std::vector<uint64_t> host_last_, host_drops_last_, host_ewma_;
+  std::vector<uint8_t> hungry_;     // periods left in which the host counts as wanting more
+  std::vector<uint8_t> host_set_;   // the workers' ceilings of this slot are set
+  struct Active {
+    uint32_t room, slot;
+  };
+  std::vector<Active> active_;      // scratch: hosts with demand, by classroom
+  std::vector<uint64_t> host_demand_;  // scratch, per active host of one classroom
+  std::vector<uint32_t> host_share_, order_;
+  uint64_t hosts_rebalanced_ = 0;
+  uint64_t active_hosts_ = 0;
 };
 
 // Runs a Balancer every `period` on its own thread (cg-dataplane with workers > 1). Each round

@@ -1,11 +1,13 @@
 #include "dataplane/qos/policer.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace cg::qos {
 namespace {
 constexpr std::string_view kDropNames[kDropReasonCount] = {
-    "qos_drop_class_cap", "qos_drop_classroom_rate", "qos_drop_uplink_rate"};
+    "qos_drop_class_cap", "qos_drop_classroom_rate", "qos_drop_uplink_rate",
+    "qos_drop_host_rate"};
 // Every bucket holds at least two full-size frames, whatever its rate and burst.
 constexpr uint32_t kMinDepthBytes = 2 * 1518;
 // The automatic depth (burst_ms == kQosAutoBurst), see README.md "Bucket depth".
@@ -137,6 +139,66 @@ Policer::Policer(const api::QosImage& image) : image_(image) {
   full_.reserve(node_count());
   for (const Node& n : nodes_) full_.push_back(n);
   for (const Leaf& l : leaves_) full_.push_back(l.node);
+  // Per host: only when a zone asks for it (the table is 2 MiB per worker).
+  burst_ms_ = burst;
+  room_bps_.assign(2 * static_cast<size_t>(rooms_), 0);
+  bool any_host = false;
+  std::vector<RoomHost> rh(rooms_);
+  for (uint32_t r = 0; r < rooms_; ++r) {
+    const uint16_t qz = r < image.classrooms.size() ? image.classrooms[r].qos_zone
+                                                    : api::kNoQosZone;
+    for (int d = 0; d < 2; ++d) {
+      uint64_t rate = image.uplink_bps[d];
+      if (qz != api::kNoQosZone && qz < image.zones.size())
+        rate = std::min(image.zones[qz].rate_bps, rate);
+      room_bps_[static_cast<size_t>(d) * rooms_ + r] = rate;
+    }
+    if (qz == api::kNoQosZone || qz >= image.zones.size() || !image.zones[qz].per_host())
+      continue;
+    const api::QosZone& z = image.zones[qz];
+    RoomHost& h = rh[r];
+    h.on = any_host = true;
+    h.fair = z.host_fair;
+    h.cap_bps = z.host_cap_bps;
+    if (z.host_cap_bps) {
+      Bucket b;
+      init_bucket(&b, z.host_cap_bps, burst);
+      h.cap_rate = b.rate;
+      h.cap_depth = b.depth;
+    }
+  }
+  if (any_host) {
+    room_host_ = std::move(rh);
+    hosts_.assign(kHostSlots, HostSlot{});
+    host_stats_.assign(kHostSlots, HostStats{});
+  }
+}
+
+uint32_t host_slot_of(const std::array<uint8_t, 16>& addr) {
+  uint64_t a, b;
+  std::memcpy(&a, addr.data(), 8);
+  std::memcpy(&b, addr.data() + 8, 8);
+  auto mix = [](uint64_t x) {  // murmur3's fmix64: every input bit moves every output bit
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x;
+  };
+  return static_cast<uint32_t>(mix(a * 0x9e3779b97f4a7c15ull + mix(b)) >> (64 - kHostSlotBits));
+}
+
+void Policer::set_host_rate(uint32_t slot, Dir d, uint64_t bps, uint64_t depth_bps) {
+  if (slot >= hosts_.size()) return;
+  HostBucket& b = hosts_[slot].dir[static_cast<size_t>(d)];
+  if (bps == 0) {
+    st(b.rate, uint64_t{0});
+    return;
+  }
+  // Depth first: a worker that sees the new rate never sees a stale depth of an unset slot.
+  st(b.depth, bytes_fixed(depth_bytes(std::max(depth_bps, bps), burst_ms_)));
+  st(b.rate, std::max<uint64_t>(rate_fixed(bps), 1));
 }
 
 Node& Policer::flat(size_t i) {
@@ -172,7 +234,7 @@ void Policer::set_share(size_t node, uint32_t share, uint32_t depth_share) {
 }
 
 bool Policer::admit(Dir dir, uint32_t room, uint32_t cls, uint32_t bytes, uint64_t now_ns,
-                    DropReason* why) {
+                    DropReason* why, const std::array<uint8_t, 16>* host) {
   const uint32_t r = room < rooms_ ? room : rooms_ - 1;
   const uint32_t c = cls < classes_ ? cls : classes_ - 1;
   Leaf& leaf_slot = leaves_[leaf(dir, r, c)];
@@ -184,10 +246,59 @@ bool Policer::admit(Dir dir, uint32_t room, uint32_t cls, uint32_t bytes, uint64
   advance(m, now_ns);
   advance(t, now_ns);
   const int64_t len = bytes_fixed(bytes);
+  // Per host: the slot of the flow's inside address (claimed, or shared on a collision), its
+  // bucket refilled. Its limit is a ceiling like a class cap, for all of the host's classes.
+  HostBucket* hb = nullptr;
+  HostStats* hs = nullptr;
+  uint64_t host_rate = 0;
+  if (host && r < room_host_.size() && room_host_[r].on) {
+    const RoomHost& rh = room_host_[r];
+    const uint32_t slot = host_slot_of(*host);
+    hs = &host_stats_[slot];
+    HostSlot& h = hosts_[slot];
+    if (hs->addr != *host) {
+      if (hs->seen_ns && now_ns >= hs->seen_ns && now_ns - hs->seen_ns < kHostIdleNs) {
+        ++host_collisions_;  // another active host holds the slot: they share it
+      } else {
+        ++host_claims_;  // a free (or idle) slot: the new host starts with full buckets
+        for (HostBucket& b : h.dir) {
+          b.tokens = ld(b.rate) ? ld(b.depth) : rh.cap_depth;
+          b.last_ns = now_ns;
+        }
+      }
+      hs->addr = *host;
+    }
+    hs->room = r;
+    hs->seen_ns = now_ns;
+    hs->offered[static_cast<size_t>(dir)] += bytes;
+    hb = &h.dir[static_cast<size_t>(dir)];
+    host_rate = ld(hb->rate);
+    int64_t depth = ld(hb->depth);
+    if (host_rate == 0) {  // not balanced (yet): the per-host cap, or no host limit
+      host_rate = rh.cap_rate;
+      depth = rh.cap_depth;
+    }
+    if (host_rate && now_ns > hb->last_ns) {
+      const uint64_t elapsed = now_ns - hb->last_ns;
+      hb->tokens =
+          elapsed >= kFullAfterNs
+              ? depth
+              : std::min(hb->tokens + static_cast<int64_t>(
+                                          (static_cast<unsigned __int128>(elapsed) * host_rate) >>
+                                          (kRateShift - kTokenShift)),
+                         depth);
+      hb->last_ns = now_ns;
+    } else if (host_rate) {
+      hb->tokens = std::min(hb->tokens, depth);
+    }
+  }
   DropReason reason = DropReason::kClassCap;
   bool pass;
   if (ld(l.ceil.rate) && l.ceil.tokens < len) {
     pass = false;  // the class's cap: never exceeded
+  } else if (host_rate && hb->tokens < len) {
+    pass = false;  // the host's ceiling (cap or fair share): never exceeded
+    reason = DropReason::kHostRate;
   } else if (green(l, len)) {
     pass = true;  // within the class's guarantee: parents go into debt if they must
   } else if (m.ceil.tokens < len + (prio ? 0 : ld(m.headroom))) {
@@ -204,9 +315,11 @@ bool Policer::admit(Dir dir, uint32_t room, uint32_t cls, uint32_t bytes, uint64
   if (!pass) {
     drops_[static_cast<size_t>(reason)] += 1;
     count_drop(leaf_slot.counters, bytes);
+    if (hs) hs->drop_packets[static_cast<size_t>(dir)] += 1;
     if (why) *why = reason;
     return false;
   }
+  if (host_rate) hb->tokens -= len;
   charge(l, len);
   charge(m, len);
   charge(t, len);

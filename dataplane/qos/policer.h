@@ -19,7 +19,13 @@ namespace cg::qos {
 enum class Dir : uint8_t { kUp = 0, kDown = 1 };
 
 // Why a packet was dropped; also which level of the tree refused it.
-enum class DropReason : uint8_t { kClassCap = 0, kClassroomRate = 1, kUplinkRate = 2, kCount };
+enum class DropReason : uint8_t {
+  kClassCap = 0,
+  kClassroomRate = 1,
+  kUplinkRate = 2,
+  kHostRate = 3,  // the host's own ceiling (per-host cap or fair share)
+  kCount
+};
 inline constexpr size_t kDropReasonCount = static_cast<size_t>(DropReason::kCount);
 std::string_view drop_reason_name(DropReason r);
 
@@ -68,6 +74,42 @@ struct Leaf {
   NodeCounters counters;
 };
 
+// ---- Per host (zones with `per-host`) ---------------------------------------------------------
+// A fixed-size table per worker, indexed by a hash of the inside address: kHostSlots slots,
+// direct-mapped. Two hosts whose addresses hash to the same slot while both are active SHARE
+// its buckets (counted: qos_host_collisions). The table is only allocated when a zone has
+// `per-host`; other classrooms never touch it.
+inline constexpr uint32_t kHostSlotBits = 14;
+inline constexpr uint32_t kHostSlots = uint32_t{1} << kHostSlotBits;  // 16384
+// A slot whose host sent nothing for this long is free: the next address takes it over (full
+// buckets) instead of sharing it.
+inline constexpr uint64_t kHostIdleNs = 1'000'000'000;
+
+// The host's ceiling per direction. `rate`/`depth` are written by the Balancer (relaxed; 0 =
+// not set yet: the classroom's default, i.e. the per-host cap or no limit); tokens and last_ns
+// by the worker.
+struct HostBucket {
+  int64_t tokens = 0;
+  uint64_t rate = 0;
+  int64_t depth = 0;
+  uint64_t last_ns = 0;
+};
+struct alignas(64) HostSlot {
+  HostBucket dir[2];
+};
+static_assert(sizeof(HostSlot) == 64);
+// Who holds the slot and what it offered (the Balancer's demand); the worker writes, the
+// control thread reads relaxed.
+struct alignas(64) HostStats {
+  std::array<uint8_t, 16> addr{};  // the last inside address seen (IPv4-mapped for IPv4)
+  uint64_t seen_ns = 0;            // its last packet; 0 = never
+  uint64_t offered[2]{};           // bytes offered (passed + dropped at any level), per dir
+  uint64_t drop_packets[2]{};      // packets dropped at any level, per dir
+  uint32_t room = 0;               // classroom of the last host seen
+};
+static_assert(sizeof(HostStats) == 64);
+uint32_t host_slot_of(const std::array<uint8_t, 16>& addr);
+
 class Policer {
  public:
   static constexpr uint64_t kRateWindowNs = 100'000'000;  // current-rate estimate window
@@ -78,8 +120,10 @@ class Policer {
   // Decides one packet of `bytes` for class `cls` of classroom `room` in direction `dir` at
   // `now_ns` (monotonic). Returns true to pass; on false, *why says which level refused it.
   // Out-of-range room/cls are clamped to the unzoned classroom / default class.
+  // `host` is the flow's inside address (needed only for classrooms with per-host limits; null
+  // = no host level for this packet).
   bool admit(Dir dir, uint32_t room, uint32_t cls, uint32_t bytes, uint64_t now_ns,
-             DropReason* why);
+             DropReason* why, const std::array<uint8_t, 16>* host = nullptr);
 
   uint32_t classrooms() const { return rooms_; }
   uint32_t classes() const { return classes_; }
@@ -114,6 +158,29 @@ class Policer {
   void set_share(size_t node, uint32_t share, uint32_t depth_share);
   const Node& full(size_t node) const { return full_[node]; }
 
+  // ---- Per host ---------------------------------------------------------------------------
+  bool hosts_enabled() const { return !hosts_.empty(); }
+  bool room_per_host(uint32_t room) const {
+    return room < room_host_.size() && room_host_[room].on;
+  }
+  bool room_host_fair(uint32_t room) const {
+    return room < room_host_.size() && room_host_[room].fair;
+  }
+  uint64_t room_host_cap_bps(uint32_t room) const {
+    return room < room_host_.size() ? room_host_[room].cap_bps : 0;
+  }
+  // The classroom's full rate in bits/s (per direction, as built).
+  uint64_t room_bps(Dir d, uint32_t room) const {
+    return room < rooms_ ? room_bps_[static_cast<size_t>(d) * rooms_ + room] : 0;
+  }
+  const HostStats& host_stats(uint32_t slot) const { return host_stats_[slot]; }
+  const HostSlot& host_slot(uint32_t slot) const { return hosts_[slot]; }
+  // Sets this worker's ceiling of slot `slot` in `d` (Balancer): `bps` (0 = unset: the
+  // classroom's default) with a bucket of depth_bytes(depth_bps); relaxed stores.
+  void set_host_rate(uint32_t slot, Dir d, uint64_t bps, uint64_t depth_bps);
+  uint64_t host_claims() const { return host_claims_; }
+  uint64_t host_collisions() const { return host_collisions_; }
+
  private:
   size_t leaf(Dir d, uint32_t r, uint32_t c) const {
     return (static_cast<size_t>(d) * rooms_ + r) * classes_ + c;
@@ -131,6 +198,20 @@ class Policer {
   std::array<uint64_t, kDropReasonCount> drops_{};
   uint64_t passed_packets_ = 0;
   uint64_t passed_bytes_ = 0;
+  // Per host: per classroom its mode and default bucket (the cap, or none), the table.
+  struct RoomHost {
+    bool on = false, fair = false;
+    uint64_t cap_bps = 0;
+    uint64_t cap_rate = 0;  // 32.32; 0 = no cap
+    int64_t cap_depth = 0;  // tokens
+  };
+  std::vector<RoomHost> room_host_;  // per classroom; empty = no per-host zone
+  std::vector<uint64_t> room_bps_;   // [dir][room] the classroom's rate, bits/s
+  std::vector<HostSlot> hosts_;      // kHostSlots, or empty
+  std::vector<HostStats> host_stats_;
+  uint32_t burst_ms_ = 0;
+  uint64_t host_claims_ = 0;
+  uint64_t host_collisions_ = 0;
 };
 
 // Bucket arithmetic, exposed for tests and the benchmark.

@@ -140,12 +140,8 @@ const FlowQos& Shaper::assign(flow::FlowEntry& e, const AppFacts& f, uint64_t no
   if (!enabled()) return s;
   refresh_schedules(now_ns);
   if (!stale(e)) return s;
-  const bool client_inside = !(e.flags & flow::FlowEntry::kInitiatorOutside);
-  const bool lo_first = e.initiator_is_lo();
-  const auto& client = lo_first ? e.key.lo_addr : e.key.hi_addr;
-  const auto& server = lo_first ? e.key.hi_addr : e.key.lo_addr;
   const uint16_t vlan = e.key.vlan_inner() ? e.key.vlan_inner() : e.key.vlan_outer();
-  const uint32_t room = classroom_of(client_inside ? client : server, vlan);
+  const uint32_t room = classroom_of(inside_address(e), vlan);
   const api::PolicyImage& im = *plan_->image;
   const api::QosImage& q = im.bandwidth;
   const uint16_t qz = q.classrooms.empty() ? api::kNoQosZone : q.classrooms[room].qos_zone;
@@ -191,7 +187,10 @@ bool Shaper::police(const flow::FlowEntry& e, bool from_initiator, uint32_t byte
   if (!enabled()) return true;
   const FlowQos& s = slot(e);
   DropReason why;
-  if (plan_->policer->admit(direction(e, from_initiator), s.room(), s.cls(), bytes, now_ns, &why)) {
+  Policer& p = *plan_->policer;
+  const std::array<uint8_t, 16>* host = nullptr;
+  if (p.hosts_enabled()) host = &inside_address(e);  // per-host limits (some zone has them)
+  if (p.admit(direction(e, from_initiator), s.room(), s.cls(), bytes, now_ns, &why, host)) {
     inc(Counter::kPacketsPassed);
     inc(Counter::kBytesPassed, bytes);
     return true;

@@ -106,6 +106,11 @@ class Shaper {
     const bool client_inside = !(e.flags & flow::FlowEntry::kInitiatorOutside);
     return from_initiator == client_inside ? Dir::kUp : Dir::kDown;
   }
+  // The flow's inside endpoint: the initiator unless its first packet came in on the outside.
+  static const std::array<uint8_t, 16>& inside_address(const flow::FlowEntry& e) {
+    const bool client_inside = !(e.flags & flow::FlowEntry::kInitiatorOutside);
+    return client_inside == e.initiator_is_lo() ? e.key.lo_addr : e.key.hi_addr;
+  }
   // The classroom index of an inside endpoint (address as in FlowKey, VLAN id or 0).
   uint32_t classroom_of(const std::array<uint8_t, 16>& addr, uint16_t vlan) const;
 

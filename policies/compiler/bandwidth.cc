@@ -170,6 +170,22 @@ void compile_bandwidth(const YAML::Node& bw, BandwidthContext& ctx) {
         err(body["guaranteed"], path_join(zpath, "guaranteed"),
             "guaranteed " + rate_text(z.guaranteed_bps) + " is more than the classroom's rate " +
                 rate_text(z.rate_bps));
+      if (const YAML::Node ph = body["per-host"]; ph && ph.IsMap()) {
+        const std::string hpath = path_join(zpath, "per-host");
+        z.host_fair = ph["fair"] && ph["fair"].IsScalar() && ph["fair"].Scalar() == "true";
+        if (ph["cap"]) rate_of(ph["cap"], path_join(hpath, "cap"), ctx, &z.host_cap_bps);
+        if (!z.host_fair && !ph["cap"])
+          err(ph, hpath, "per-host needs 'fair: true', a 'cap', or both");
+        if (z.host_cap_bps > z.rate_bps)
+          err(ph["cap"], path_join(hpath, "cap"),
+              "the per-host cap " + rate_text(z.host_cap_bps) +
+                  " is more than the classroom's rate " + rate_text(z.rate_bps));
+        else if (z.host_cap_bps && z.host_cap_bps == z.rate_bps)
+          ctx.report(ph["cap"], path_join(hpath, "cap"),
+                     "the per-host cap " + rate_text(z.host_cap_bps) +
+                         " equals the classroom's rate: it never limits",
+                     Sev::kWarning);
+      }
       const api::Zone& pz = im.zones[zid];
       ZoneSource src{body["rate"], body["guaranteed"], it->first, zpath, 0};
       const auto qz = static_cast<uint16_t>(q.zones.size());

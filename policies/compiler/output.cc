@@ -208,11 +208,14 @@ std::string image_summary_json(const api::PolicyImage& im) {
     else
       bw["burst_ms"] = q.burst_ms;
     ojson qz = ojson::array();
-    for (const auto& z : q.zones)
+    for (const auto& z : q.zones) {
       qz.push_back({{"zone", im.zones[z.zone].name},
                     {"rate_bps", z.rate_bps},
                     {"guaranteed_bps", z.guaranteed_bps},
                     {"per", z.per_vlan ? "vlan" : "zone"}});
+      if (z.per_host())
+        qz.back()["per_host"] = {{"fair", z.host_fair}, {"cap_bps", z.host_cap_bps}};
+    }
     bw["zones"] = qz;
     bw["classrooms"] = q.classrooms.size();  // incl. the unzoned one
     ojson classes = ojson::array();

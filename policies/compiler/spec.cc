@@ -216,6 +216,13 @@ Built build() {
       object("the school's uplink: the root of the tree, per direction",
              {{"up", true, rate("rate from the school to the internet (bits per second)")},
               {"down", true, rate("rate from the internet to the school (bits per second)")}});
+  const Spec* per_host = object(
+      "a ceiling for every host (inside address) of each classroom, across its classes",
+      {{"fair", false,
+        boolean("every active host gets an equal share of its classroom's rate; what a host "
+                "does not use goes to the others (max-min fair by measured demand)",
+                "false")},
+       {"cap", false, rate("never exceeded by one host (bits per second)")}});
   const Spec* bw_zone = object(
       "the bandwidth of every classroom of a zone (each direction)",
       {{"description", false, description},
@@ -224,7 +231,8 @@ Built build() {
         rate("kept for each classroom when the uplink is full (bits per second)")},
        {"per", false,
         enm("vlan: every VLAN of the zone is its own classroom; zone: the zone shares one",
-            {"vlan", "zone"}, "\"vlan\"")}});
+            {"vlan", "zone"}, "\"vlan\"")},
+       {"per-host", false, per_host}});
   const Spec* bw_class = object(
       "a traffic class inside every classroom; the first class whose conditions hold takes the "
       "flow, other flows are in the class `default`",
