@@ -31,6 +31,7 @@ void Balancer::reset(std::span<Policer* const> workers) {
   host_drops_last_.assign(workers_ * hosts, 0);
   host_ewma_.assign(workers_ * hosts, 0);
   hungry_.assign(hosts, 0);
+  host_room_demand_.assign(hosts ? workers_ * 2 * p0.classrooms() : 0, 0);
   host_set_.assign(hosts, 0);
   for (size_t w = 0; w < workers_ && hosts; ++w)
     for (uint32_t h = 0; h < kHostSlots; ++h)
@@ -145,6 +146,10 @@ void Balancer::rebalance(std::span<Policer* const> workers, uint64_t elapsed_ns)
           leaf_[size_t{c} * workers_ + w] = avg;
           room_[w] += avg;
         }
+        // A per-host classroom: the worker's hosts cannot send more than their ceilings,
+        // which already share the classroom's rate between hosts and workers.
+        if (!host_room_demand_.empty() && p0.room_per_host(r))
+          room_[w] = std::min(room_[w], host_room_demand_[(w * 2 + d) * rooms + r]);
         up_[w] += room_[w];
       }
       for (uint32_t c = 0; c < classes; ++c)
@@ -159,6 +164,8 @@ void Balancer::balance_hosts(std::span<Policer* const> workers, uint64_t elapsed
   const Policer& p0 = *workers[0];
   const uint64_t even = Policer::kShareOne / workers_;
   uint64_t active_total = 0;
+  const uint32_t rooms = p0.classrooms();
+  std::fill(host_room_demand_.begin(), host_room_demand_.end(), 0);
   for (int d = 0; d < 2; ++d) {
     const Dir dir = static_cast<Dir>(d);
     // 1. Every slot's demand this period (average offered bytes, summed over workers).
@@ -250,8 +257,12 @@ void Balancer::balance_hosts(std::span<Policer* const> workers, uint64_t elapsed
                          Policer::kShareOne / kIdleShareDiv, ws, order_.data());
           for (size_t w = 0; w < workers_; ++w) {
             const uint64_t ds = std::max<uint64_t>(ws[w], even);
-            workers[w]->set_host_rate(h, dir, std::max<uint64_t>(bps * ws[w] >> Policer::kShareShift, 1),
+            const uint64_t wbps = std::max<uint64_t>(bps * ws[w] >> Policer::kShareShift, 1);
+            workers[w]->set_host_rate(h, dir, wbps,
                                       std::max<uint64_t>(depth_bps * ds >> Policer::kShareShift, 1));
+            host_room_demand_[(w * 2 + d) * rooms + room] += std::min(
+                per_worker[w], static_cast<uint64_t>(static_cast<unsigned __int128>(wbps) *
+                                                     elapsed_ns * kEwmaScale / 8'000'000'000ull));
           }
         }
         host_set_[size_t{h} * 2 + d] = 1;

@@ -87,6 +87,9 @@ class Balancer {
   std::vector<Active> active_;      // scratch: hosts with demand, by classroom
   std::vector<uint64_t> host_demand_;  // scratch, per active host of one classroom
   std::vector<uint32_t> host_share_, order_;
+  // [worker][dir][room]: what the worker's hosts of a per-host classroom may send this period
+  // (their demand, at most their ceilings): the worker's demand for that classroom's node.
+  std::vector<uint64_t> host_room_demand_;
   uint64_t hosts_rebalanced_ = 0;
   uint64_t active_hosts_ = 0;
 };

@@ -216,6 +216,73 @@ TEST(Bandwidth, RatesOutsideTheSupportedRange) {
   EXPECT_TRUE(has_diag(r, at(text, "500 Gbit").line, at(text, "500 Gbit").col, "is outside"));
 }
 
+TEST(Bandwidth, PerHostFairShareAndCapCompile) {
+  const std::string text = kHead + R"(bandwidth:
+  uplink: { up: 1 Gbit, down: 1 Gbit }
+  zones:
+    classrooms: { rate: 20 Mbit, per-host: { fair: true } }
+    teachers: { rate: 200 Mbit, per: zone, per-host: { cap: 50 Mbit } }
+    wifi: { rate: 100 Mbit, per-host: { fair: true, cap: 10 Mbit } }
+)";
+  auto r = compile_policy(text, "t.yaml");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const api::QosImage& q = r.image->bandwidth;
+  ASSERT_EQ(q.zones.size(), 3u);
+  EXPECT_TRUE(q.zones[0].host_fair);
+  EXPECT_EQ(q.zones[0].host_cap_bps, 0u);
+  EXPECT_FALSE(q.zones[1].host_fair);
+  EXPECT_EQ(q.zones[1].host_cap_bps, 50 * kMbit);
+  EXPECT_TRUE(q.zones[2].host_fair && q.zones[2].per_host());
+  EXPECT_EQ(q.zones[2].host_cap_bps, 10 * kMbit);
+  // Absent: no host level.
+  auto plain = compile_policy(kHead + "bandwidth:\n  uplink: { up: 1 Gbit, down: 1 Gbit }\n"
+                                      "  zones:\n    classrooms: { rate: 20 Mbit }\n",
+                              "t.yaml");
+  ASSERT_TRUE(plain.ok()) << dump(plain);
+  EXPECT_FALSE(plain.image->bandwidth.zones[0].per_host());
+}
+
+TEST(Bandwidth, PerHostCapAboveTheClassroomRateIsAnError) {
+  const std::string text = kHead + R"(bandwidth:
+  uplink: { up: 1 Gbit, down: 1 Gbit }
+  zones:
+    classrooms: { rate: 20 Mbit, per-host: { fair: true, cap: 30 Mbit } }
+    wifi: { rate: 100 Mbit, per-host: { fair: false } }
+    teachers: { rate: 200 Mbit, per-host: { cap: 200 Mbit } }
+)";
+  auto r = compile_policy(text, "t.yaml");
+  ASSERT_FALSE(r.ok());
+  const Pos p = at(text, "30 Mbit");
+  EXPECT_TRUE(has_diag(r, p.line, p.col,
+                       "bandwidth.zones.classrooms.per-host.cap: the per-host cap 30 Mbit is "
+                       "more than the classroom's rate 20 Mbit"))
+      << dump(r);
+  const Pos e = at(text, "{ fair: false }");
+  EXPECT_TRUE(has_diag(r, e.line, e.col,
+                       "bandwidth.zones.wifi.per-host: per-host needs 'fair: true', a 'cap', "
+                       "or both"))
+      << dump(r);
+  const Pos w = at(text, "200 Mbit } }");
+  EXPECT_TRUE(has_diag(r, w.line, w.col, "equals the classroom's rate: it never limits",
+                       DiagSeverity::kWarning))
+      << dump(r);
+  EXPECT_EQ(r.error_count(), 2) << dump(r);
+}
+
+TEST(Bandwidth, PerHostKeysAreChecked) {
+  const std::string text = kHead + R"(bandwidth:
+  uplink: { up: 1 Gbit, down: 1 Gbit }
+  zones:
+    classrooms: { rate: 20 Mbit, per-host: { fair: yes, cap: 10 Mbps, share: 2 } }
+)";
+  auto r = compile_policy(text, "t.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(has_diag(r, at(text, "yes").line, at(text, "yes").col, "per-host.fair")) << dump(r);
+  EXPECT_TRUE(has_diag(r, at(text, "10 Mbps").line, at(text, "10 Mbps").col, "per-host.cap"))
+      << dump(r);
+  EXPECT_TRUE(has_diag(r, at(text, "share").line, at(text, "share").col, "share")) << dump(r);
+}
+
 TEST(Bandwidth, EveryExampleHasAValidBandwidthSection) {
   for (const char* f : {"middle-school.yaml", "vocational-school.yaml", "primary-school.yaml"}) {
     auto r = compile_policy_file(source_dir() + "/policies/examples/" + f);

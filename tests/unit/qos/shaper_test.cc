@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "dataplane/qos/report.h"
 #include "policies/compiler/policy.h"
 
 namespace cg::qos {
@@ -181,6 +182,61 @@ TEST(Shaper, WithoutBandwidthEverythingPasses) {
   EXPECT_EQ(s.counter(Counter::kPacketsPassed), 1u);
   s.install(nullptr);
   EXPECT_FALSE(s.enabled());
+}
+
+}  // namespace
+}  // namespace cg::qos
+
+namespace cg::qos {
+namespace {
+
+// Per host through the Shaper with a compiled policy: every host (inside address, also when the
+// flow was opened from outside) has its own 5 Mbit/s cap; the qos report lists the hosts.
+TEST(ShaperPerHost, CapIsPerInsideAddressAndReported) {
+  const std::string policy = R"(apiVersion: campusguard/v1
+school: { id: wh-001, name: 乌海市第一中学, timezone: Asia/Shanghai }
+zones:
+  lab: { subnets: [10.30.0.0/16] }
+bandwidth:
+  uplink: { up: 100 Mbit, down: 100 Mbit }
+  zones:
+    lab: { rate: 20 Mbit, per: zone, per-host: { cap: 5 Mbit } }
+)";
+  flow::ExtRegistry reg;
+  Shaper shaper;
+  ASSERT_TRUE(shaper.attach(reg));
+  shaper.set_image(compile(policy));
+  ASSERT_TRUE(shaper.policer()->hosts_enabled());
+  // Two flows of host .5 (one opened from outside: its inside end is the server), one of .6.
+  flow::FlowEntry a1 = make_flow(v4(10, 30, 0, 5), 0), b = make_flow(v4(10, 30, 0, 6), 0);
+  flow::FlowEntry a2 = make_flow(v4(10, 30, 0, 5), 0);  // opened by 93.184.216.34 (hi) to .5
+  a2.flags = flow::FlowEntry::kInUse | flow::FlowEntry::kInitiatorOutside;
+  EXPECT_EQ(&Shaper::inside_address(a2), &a2.key.lo_addr);
+  EXPECT_EQ(&Shaper::inside_address(a1), &a1.key.lo_addr);
+  uint64_t passed_a = 0, passed_b = 0;
+  for (uint64_t t = kSec; t < 3 * kSec; t += 100'000) {  // 3 x 120 Mbit/s offered for 2 s
+    for (flow::FlowEntry* e : {&a1, &a2}) {
+      shaper.assign(*e, app_of(0), t);
+      if (shaper.police(*e, false, 1500, t)) passed_a += 1500;
+    }
+    shaper.assign(b, app_of(0), t);
+    if (shaper.police(b, false, 1500, t)) passed_b += 1500;
+  }
+  // 2 s of 5 Mbit/s in each direction the flows used + one full bucket (250 ms of 5 Mbit/s).
+  const double cap_bytes = 2 * 5e6 / 8 + 156'250;
+  EXPECT_NEAR(static_cast<double>(passed_a), cap_bytes * 2, cap_bytes * 0.02)
+      << "host .5: 5 Mbit/s down (a1) + 5 Mbit/s up (a2, opened from outside)";
+  EXPECT_NEAR(static_cast<double>(passed_b), cap_bytes, cap_bytes * 0.02);
+  const nlohmann::json j = report_json(shaper, 3 * kSec);
+  EXPECT_GT(j["counters"]["qos_drop_host_rate"].get<uint64_t>(), 0u);
+  EXPECT_EQ(j["counters"]["qos_host_claims"], 2u);
+  EXPECT_EQ(j["hosts"]["active"], 2u);
+  ASSERT_EQ(j["hosts"]["classrooms"].size(), 1u);
+  EXPECT_EQ(j["hosts"]["classrooms"][0]["name"], "lab");
+  EXPECT_EQ(j["hosts"]["classrooms"][0]["active_hosts"], 2u);
+  EXPECT_EQ(j["hosts"]["list"][0]["address"], "10.30.0.5");  // the busiest first
+  EXPECT_EQ(j["hosts"]["list"][0]["ceiling_bps_down"], 5'000'000u);
+  EXPECT_GT(j["hosts"]["list"][1]["dropped_packets_down"].get<uint64_t>(), 0u);
 }
 
 }  // namespace
