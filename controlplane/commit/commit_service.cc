@@ -36,10 +36,17 @@ Status CommitService::save_pending(const Pending& p) {
   return store_.put_state(kPendingKey, j.dump());
 }
 
+Status CommitService::next_revision(int64_t* number) {
+  std::vector<store::Revision> newest;
+  if (auto s = store_.list_revisions(1, &newest); !s) return s;
+  *number = newest.empty() ? 1 : newest[0].number + 1;
+  return {};
+}
+
 Status CommitService::push(const std::string& source, const std::string& origin,
-                           ApplyResult* out) {
+                           int64_t revision, ApplyResult* out) {
   dpclient::Prepared prep;
-  if (auto s = dp_.policy_prepare(source, origin, &prep); !s) {
+  if (auto s = dp_.policy_prepare(source, origin, static_cast<uint64_t>(revision), &prep); !s) {
     if (s.code() == cp::Code::kUnavailable) ++counters_.dataplane_unreachable;
     if (out) out->diagnostics.insert(out->diagnostics.end(), prep.diagnostics.begin(),
                                      prep.diagnostics.end());
@@ -82,7 +89,14 @@ Status CommitService::commit_locked(const ApplyRequest& req, const std::string& 
                req.user};
     if (auto s = save_pending(pending); !s) return s;  // before the dataplane changes
   }
-  if (auto s = push(req.source, req.origin, out); !s) {
+  // The number add_revision will give (the store's highest + 1; only this service adds
+  // revisions, under mu_), so the dataplane can report which commit it enforces.
+  int64_t number = 0;
+  if (auto s = next_revision(&number); !s) {
+    if (req.confirm_s > 0) store_.delete_state(kPendingKey);
+    return s;
+  }
+  if (auto s = push(req.source, req.origin, number, out); !s) {
     ++counters_.apply_failures;
     if (req.confirm_s > 0) store_.delete_state(kPendingKey);
     return s;
@@ -154,9 +168,10 @@ void CommitService::tick() {
   bool found = false;
   if (load_pending(&p, &found) && found && clock_.now_us() >= p.deadline_us) {
     store::Revision back;
-    if (store_.get_revision(p.revert_to, &back)) {
+    int64_t number = 0;
+    if (store_.get_revision(p.revert_to, &back) && next_revision(&number)) {
       ApplyResult r;
-      if (push(back.source, back.origin, &r)) {
+      if (push(back.source, back.origin, number, &r)) {
         store::Revision rev = back;
         rev.created_us = clock_.now_us();
         rev.user = "controld";
@@ -188,14 +203,16 @@ void CommitService::tick() {
   }
   store::Revision rev;
   if (!store_.get_revision(cur, &rev)) return;
-  if (st.generation != 0 && st.sha256 == rev.sha256) return;
+  if (st.generation != 0 && st.sha256 == rev.sha256 && st.revision == static_cast<uint64_t>(cur))
+    return;
   ApplyResult r;
-  if (push(rev.source, rev.origin, &r)) {
+  if (push(rev.source, rev.origin, cur, &r)) {
     ++counters_.repushes;
     audit_.append("controld", "policy.repush", "revision " + std::to_string(cur),
                   {{"revision", cur},
                    {"dataplane_generation", st.generation},
                    {"dataplane_sha256", st.sha256},
+                   {"dataplane_revision", st.revision},
                    {"generation", r.generation}});
   }
 }
@@ -221,8 +238,9 @@ nlohmann::json CommitService::status_json() {
   if (auto s = dp_.policy_status(&st); s)
     j["dataplane"] = {{"reachable", true},       {"generation", st.generation},
                       {"sha256", st.sha256},     {"origin", st.origin},
-                      {"rules", st.rules},
-                      {"in_sync", cur != 0 && st.generation != 0 && st.sha256 == rev.sha256}};
+                      {"rules", st.rules},       {"revision", st.revision},
+                      {"in_sync", cur != 0 && st.generation != 0 && st.sha256 == rev.sha256 &&
+                                      st.revision == static_cast<uint64_t>(cur)}};
   else
     j["dataplane"] = {{"reachable", false}, {"error", s.message()}};
   return j;

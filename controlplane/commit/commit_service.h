@@ -3,8 +3,10 @@
 // before the deadline, tick() pushes the previous revision back (in place, two-phase again).
 // The pending state is written to the store BEFORE the dataplane changes, so a controld that
 // is killed in the window reverts on its first tick after restart. tick() also re-pushes the
-// current revision when the dataplane reports generation 0 or another source digest (it was
-// restarted, or started with a different --policy).
+// current revision when the dataplane reports generation 0, another source digest or another
+// commit revision (it was restarted, or started with a different --policy). Every push tags the
+// prepare with the revision number it is recorded as, so policy.status (and CAMPUSGUARD-MIB's
+// cgPolicyRevision) names the commit in force.
 #pragma once
 
 #include <cstdint>
@@ -81,7 +83,10 @@ class CommitService {
   Counters counters();
 
  private:
-  Status push(const std::string& source, const std::string& origin, ApplyResult* out);
+  // prepare (tagged with commit revision `revision`) + apply in the dataplane.
+  Status push(const std::string& source, const std::string& origin, int64_t revision,
+              ApplyResult* out);
+  Status next_revision(int64_t* number);
   Status commit_locked(const ApplyRequest& req, const std::string& action, ApplyResult* out);
   Status load_pending(Pending* p, bool* found);
   Status save_pending(const Pending& p);

@@ -22,13 +22,18 @@ Status SocketDataplaneClient::policy_status(PolicyStatus* out) {
   out->sha256 = r.value("sha256", "");
   out->origin = r.value("origin", "");
   out->rules = r.value("rules", uint64_t{0});
+  out->revision = r.value("revision", uint64_t{0});
   return {};
 }
 
 Status SocketDataplaneClient::policy_prepare(const std::string& source, const std::string& origin,
-                                             Prepared* out) {
+                                             uint64_t revision, Prepared* out) {
   nlohmann::json r;
-  if (auto s = request({{"cmd", "policy.prepare"}, {"source", source}, {"origin", origin}}, &r);
+  if (auto s = request({{"cmd", "policy.prepare"},
+                        {"source", source},
+                        {"origin", origin},
+                        {"revision", revision}},
+                       &r);
       !s)
     return s;
   out->diagnostics.clear();

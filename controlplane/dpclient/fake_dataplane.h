@@ -15,10 +15,10 @@ class FakeDataplane final : public DataplaneClient {
   Status policy_status(PolicyStatus* out) override {
     std::lock_guard lock(mu_);
     if (down_) return cp::unavailable("fake dataplane down");
-    *out = {generation_, sha_, origin_, 1};
+    *out = {generation_, sha_, origin_, 1, revision_};
     return {};
   }
-  Status policy_prepare(const std::string& source, const std::string& origin,
+  Status policy_prepare(const std::string& source, const std::string& origin, uint64_t revision,
                         Prepared* out) override {
     std::lock_guard lock(mu_);
     if (down_) return cp::unavailable("fake dataplane down");
@@ -30,6 +30,7 @@ class FakeDataplane final : public DataplaneClient {
     prepared_gen_ = generation_ + 1;
     prepared_src_ = source;
     prepared_origin_ = origin;
+    prepared_revision_ = revision;
     out->generation = prepared_gen_;
     out->rules = 1;
     return {};
@@ -44,6 +45,7 @@ class FakeDataplane final : public DataplaneClient {
     sha_ = cp::sha256_hex(prepared_src_);
     source_ = prepared_src_;
     origin_ = prepared_origin_;
+    revision_ = prepared_revision_;
     prepared_gen_ = 0;
     ++applies_;
     return {};
@@ -76,6 +78,7 @@ class FakeDataplane final : public DataplaneClient {
   void restart() {
     std::lock_guard lock(mu_);
     generation_ = 0;
+    revision_ = 0;
     sha_.clear();
     source_.clear();
     prepared_gen_ = 0;
@@ -97,6 +100,10 @@ class FakeDataplane final : public DataplaneClient {
     std::lock_guard lock(mu_);
     return generation_;
   }
+  uint64_t revision() {
+    std::lock_guard lock(mu_);
+    return revision_;
+  }
   int applies() {
     std::lock_guard lock(mu_);
     return applies_;
@@ -105,7 +112,7 @@ class FakeDataplane final : public DataplaneClient {
  private:
   std::mutex mu_;
   bool down_ = false, reject_next_ = false;
-  uint64_t generation_ = 0, prepared_gen_ = 0;
+  uint64_t generation_ = 0, prepared_gen_ = 0, revision_ = 0, prepared_revision_ = 0;
   std::string sha_, source_, origin_, prepared_src_, prepared_origin_;
   int applies_ = 0;
   nlohmann::json quarantine_ = nlohmann::json::array();

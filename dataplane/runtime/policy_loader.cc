@@ -82,7 +82,8 @@ PolicyLoader::PolicyLoader(PolicyCompiler compile,
 // stuck generations included.
 PolicyLoader::~PolicyLoader() = default;
 
-nlohmann::json PolicyLoader::prepare(const std::string& source, const std::string& origin) {
+nlohmann::json PolicyLoader::prepare(const std::string& source, const std::string& origin,
+                                     uint64_t revision) {
   auto t0 = std::chrono::steady_clock::now();
   if (!compile_) return fail("this dataplane has no policy compiler");
   CompiledPolicy c = compile_(source, origin);
@@ -96,6 +97,7 @@ nlohmann::json PolicyLoader::prepare(const std::string& source, const std::strin
   g->generation = last_generation_ + 1;
   g->sha256 = sha256_hex(source);
   g->origin = origin;
+  g->revision = revision;
   g->image = c.image;
   auto t_acl = std::chrono::steady_clock::now();
   if (use_acl_) {
@@ -130,6 +132,7 @@ nlohmann::json PolicyLoader::prepare(const std::string& source, const std::strin
   prepared_ = std::move(g);  // replaces an unapplied one
   return {{"ok", true},
           {"generation", prepared_->generation},
+          {"revision", prepared_->revision},
           {"rules", prepared_->image->rules.size()},
           {"warnings", c.diagnostics},
           {"acl_rules", prepared_->acl ? prepared_->acl->acl_rules() : 0},
@@ -185,10 +188,12 @@ nlohmann::json PolicyLoader::apply(uint64_t generation) {
 }
 
 uint64_t PolicyLoader::generation_of_active() const { return active_ ? active_->generation : 0; }
+uint64_t PolicyLoader::revision_of_active() const { return active_ ? active_->revision : 0; }
 
 nlohmann::json PolicyLoader::status() const {
   nlohmann::json r = {{"ok", true},
                       {"generation", generation_of_active()},
+                      {"revision", revision_of_active()},
                       {"prepared", prepared_ ? prepared_->generation : 0},
                       {"prepares_ok", prepares_ok_},
                       {"prepares_failed", prepares_failed_},

@@ -76,9 +76,12 @@ class PolicyLoader {
   void set_blocklist_files(std::vector<std::string> files,
                            std::shared_ptr<const detect::Blocklist> initial);
 
-  // Control-protocol handlers: {"cmd":"policy.prepare","source":...,"origin":...},
-  // {"cmd":"policy.apply","generation":N}, {"cmd":"policy.status"}.
-  nlohmann::json prepare(const std::string& source, const std::string& origin);
+  // Control-protocol handlers: {"cmd":"policy.prepare","source":...,"origin":...,
+  // "revision":R}, {"cmd":"policy.apply","generation":N}, {"cmd":"policy.status"}.
+  // `revision` is cg-controld's commit revision number of this source (0 = not committed
+  // through controld, e.g. --policy); it is only reported back (policy.status, stats).
+  nlohmann::json prepare(const std::string& source, const std::string& origin,
+                         uint64_t revision = 0);
   nlohmann::json apply(uint64_t generation);
   nlohmann::json status() const;
   // Per-rule counters summed over workers (for "stats"): the active generation's plus what the
@@ -87,10 +90,12 @@ class PolicyLoader {
   nlohmann::json rule_counters() const;
 
   uint64_t generation_of_active() const;
+  uint64_t revision_of_active() const;
 
  private:
   struct Generation {
     uint64_t generation = 0;
+    uint64_t revision = 0;  // controld's commit revision (0 = none)
     std::string sha256, origin, loaded_at;
     std::shared_ptr<const api::PolicyImage> image;
     std::unique_ptr<enforce::AclIndex> acl;  // shared by the bindings

@@ -157,6 +157,7 @@ MibView build_view(const Oid& root, const Snapshot& s, ViewStats* stats) {
     b.gauge({kPolicy, 5}, d.policy_rules);
     b.octets({kPolicy, 6}, d.policy_school);
     b.counter32({kPolicy, 7}, d.policy_applies);
+    b.gauge({kPolicy, 8}, d.policy_revision);
   }
   b.gauge({kAgent, 9}, local.rows_skipped);
   if (stats) *stats = local;

@@ -159,7 +159,8 @@ bool map_policy_status(const json& r, DataplaneData* out, std::string* err) {
       !get_string(r, "school", path, &out->policy_school, err) ||
       !get_string(r, "loaded_at", path, &out->policy_loaded_at, err) ||
       !get_u64(r, "rules", path, &rules, err, false) ||
-      !get_u64(r, "applies", path, &out->policy_applies, err, false))
+      !get_u64(r, "applies", path, &out->policy_applies, err, false) ||
+      !get_u64(r, "revision", path, &out->policy_revision, err, false))
     return false;
   out->policy_rules = static_cast<uint32_t>(std::min<uint64_t>(rules, UINT32_MAX));
   return true;

@@ -56,6 +56,7 @@ struct DataplaneData {
   std::string policy_loaded_at;  // RFC 3339 UTC as the dataplane reports it, "" = no policy
   uint32_t policy_rules = 0;
   uint64_t policy_applies = 0;
+  uint64_t policy_revision = 0;  // cg-controld's commit revision of the active policy, 0 = none
   // qos
   std::map<std::string, ZoneCounters> zones;
 };

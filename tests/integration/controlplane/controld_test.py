@@ -179,6 +179,7 @@ def main():
     r = cgctl("policy", "apply", v1, "--comment", "first")
     check(r["revision"] == 1, "first revision")
     check(dp_status().get("sha256") == sha(policy_v1), "dataplane runs revision 1")
+    check(dp_status().get("revision") == 1, "dataplane names revision 1: %s" % dp_status())
     policy_v2 = policy_v1 + "# v2\n"
     v2 = os.path.join(WORK, "school-v2.yaml")
     open(v2, "w").write(policy_v2)
@@ -191,6 +192,7 @@ def main():
     r = cgctl("policy", "apply", v2, "--confirm", "3", "--comment", "risky")
     check(r["confirm_deadline"] is not None, "deadline reported")
     check(dp_status().get("sha256") == sha(policy_v2), "dataplane runs revision 2")
+    check(dp_status().get("revision") == 2, "dataplane names revision 2: %s" % dp_status())
     procs["controld"].send_signal(signal.SIGKILL)
     procs["controld"].wait()
     deadline = time.time() + 3
@@ -204,6 +206,8 @@ def main():
     cgctl("login", "--server", base, "--cacert", cert, "--user", "sec", stdin=PASSWORDS["sec"] + "\n")
     hist = cgctl("policy", "history")["revisions"]
     check(hist[0]["action"] == "revert" and hist[0]["user"] == "controld", "revert recorded")
+    check(dp_status().get("revision") == hist[0]["number"] == 3,
+          "dataplane names the revert's revision: %s" % dp_status())
 
     # Confirm keeps the change.
     cgctl("policy", "apply", v2, "--confirm", "2", "--server", base)
@@ -219,6 +223,8 @@ def main():
     check("+# v2" in d["diff"], "diff shows the change")
     r = cgctl("policy", "rollback", "1", "--server", base)
     check(dp_status().get("sha256") == sha(policy_v1), "rollback to revision 1")
+    check(dp_status().get("revision") == r["revision"] == 5,
+          "dataplane names the rollback's revision: %s" % dp_status())
     shown = cgctl("policy", "show", str(r["revision"]), "--server", base, json_out=False)
     check(shown == policy_v1, "rollback reproduces the text byte for byte")
 
@@ -236,6 +242,7 @@ def main():
     if "dp" in procs or os.environ.get("DP_RESTART"):
         restart_dp()
         wait_for(lambda: dp_status().get("sha256") == sha(policy_v1), "re-push after dataplane restart")
+        check(dp_status().get("revision") == 5, "re-push names revision 5: %s" % dp_status())
 
     # --- lockout over HTTPS ------------------------------------------------------------------
     for _ in range(3):

@@ -15,7 +15,8 @@ import threading
 import time
 from datetime import datetime, timezone
 
-state = {"generation": 0, "sha256": "", "origin": "", "loaded_at": "", "prepared": None}
+state = {"generation": 0, "revision": 0, "sha256": "", "origin": "", "loaded_at": "",
+         "prepared": None}
 lock = threading.Lock()
 
 
@@ -24,22 +25,24 @@ def handle(req):
     with lock:
         if cmd == "policy.status":
             return {"v": 1, "ok": True, "generation": state["generation"], "sha256": state["sha256"],
-                    "origin": state["origin"], "loaded_at": state["loaded_at"], "rules": 1}
+                    "origin": state["origin"], "loaded_at": state["loaded_at"], "rules": 1,
+                    "revision": state["revision"]}
         if cmd == "policy.prepare":
             src = req.get("source", "")
             if "REJECT-ME" in src:
                 return {"v": 1, "ok": False, "error": "compile failed",
                         "diagnostics": [req.get("origin", "?") + ":1:1: error: rejected"]}
             gen = state["generation"] + 1
-            state["prepared"] = (gen, src, req.get("origin", ""))
-            return {"v": 1, "ok": True, "generation": gen, "rules": 1, "prepare_us": 1}
+            state["prepared"] = (gen, src, req.get("origin", ""), req.get("revision", 0))
+            return {"v": 1, "ok": True, "generation": gen, "rules": 1, "prepare_us": 1,
+                    "revision": req.get("revision", 0)}
         if cmd == "policy.apply":
             p = state["prepared"]
             if not p or p[0] != req.get("generation"):
                 return {"v": 1, "ok": False, "error": "no such prepared generation"}
             prev = state["generation"]
             state.update(generation=p[0], sha256=hashlib.sha256(p[1].encode()).hexdigest(),
-                         origin=p[2], prepared=None,
+                         origin=p[2], revision=p[3], prepared=None,
                          loaded_at=datetime.now(timezone.utc).isoformat())
             return {"v": 1, "ok": True, "generation": p[0], "previous": prev, "apply_us": 1}
         if cmd in ("stats", "health"):

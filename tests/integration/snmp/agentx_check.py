@@ -71,11 +71,11 @@ def walk():
     return {k: v for k, v in snmp("snmpwalk", ROOT).items() if k.startswith(ROOT + ".")}
 
 
-def dp(cmd):
+def dp(cmd, **args):
     s = socket.socket(socket.AF_UNIX)
     s.settimeout(5)
     s.connect(os.path.join(WORK, "dataplane.sock"))
-    s.sendall((json.dumps({"v": 1, "cmd": cmd}) + "\n").encode())
+    s.sendall((json.dumps(dict(args, v=1, cmd=cmd)) + "\n").encode())
     f = s.makefile()
     reply = json.loads(f.readline())
     s.close()
@@ -148,6 +148,14 @@ poll("cgAgentDataplaneStatus ok(1)",
 poll("cgAgentEventStream connected(1)", lambda: (get(1, 7, 0)[1] == 1, get(1, 7, 0)))
 log("cg-agentx registered under snmpd; dataplane ok, event stream connected")
 
+# The policy again, as cg-controld pushes a commit: tagged with its revision number (7).
+POLICY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "agentx_policy.yaml")
+with open(POLICY) as f:
+    prep = dp("policy.prepare", source=f.read(), origin="agentx_policy.yaml", revision=7)
+need(prep.get("ok") and prep.get("revision") == 7, "policy.prepare with revision 7", prep)
+applied = dp("policy.apply", generation=prep["generation"])
+need(applied.get("ok"), "policy.apply", applied)
+
 # --- 2. some traffic: pings (allowed) and UDP to the discard port (denied, high alert) -------
 got1 = ping(30)
 in_cl("python3", "-c",
@@ -212,6 +220,8 @@ need(w[ROOT + ".8.1.0"] == ("Gauge32", pol["generation"]) and pol["generation"] 
 need(w[ROOT + ".8.2.0"][1] == pol["sha256"], "cgPolicySha256", w)
 need(w[ROOT + ".8.5.0"][1] == pol["rules"], "cgPolicyRules", w)
 need(w[ROOT + ".8.6.0"][1] == pol["school"], "cgPolicySchool", w)
+need(pol["revision"] == 7 and w[ROOT + ".8.8.0"] == ("Gauge32", 7),
+     "cgPolicyRevision = the commit revision the policy was prepared with (7)", w)
 need(w[ROOT + ".2.1.0"] == ("INTEGER", 1), "cgHealthState running", w)
 need(w[ROOT + ".2.3.0"][1] == health["workers"], "cgHealthWorkers", w)
 # Events: the 5 denied datagrams raised high alerts (severity 2).

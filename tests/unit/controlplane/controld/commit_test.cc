@@ -25,6 +25,7 @@ TEST_F(CommitTest, ApplyPushesTwoPhaseAndRecordsARevision) {
   EXPECT_EQ(r.revision, 1);
   EXPECT_EQ(r.generation, 1u);
   EXPECT_EQ(dp_.source(), example_policy());
+  EXPECT_EQ(dp_.revision(), 1u);  // the push named the revision it is recorded as
   store::Revision rev;
   ASSERT_TRUE(store_->get_revision(1, &rev));
   EXPECT_EQ(rev.user, "alice");
@@ -63,6 +64,7 @@ TEST_F(CommitTest, UnconfirmedCommitRevertsAtTheDeadline) {
   clock_.advance_us(1 * kSec);
   commit_->tick();
   EXPECT_EQ(dp_.source(), example_policy("v1"));  // reverted, in place
+  EXPECT_EQ(dp_.revision(), 3u);
   store::Revision rev;
   ASSERT_TRUE(store_->get_revision(3, &rev));
   EXPECT_EQ(rev.action, "revert");
@@ -109,9 +111,20 @@ TEST_F(CommitTest, DataplaneRestartGetsTheCurrentPolicyBack) {
   dp_.restart();  // generation 0: forwarding without policy
   commit_->tick();
   EXPECT_EQ(dp_.source(), example_policy("v2"));
+  EXPECT_EQ(dp_.revision(), 2u);
   EXPECT_EQ(commit_->counters().repushes, 1u);
   commit_->tick();  // in sync: nothing to do
   EXPECT_EQ(commit_->counters().repushes, 1u);
+  // The same text under another revision number (e.g. loaded with --policy, revision 0) is
+  // pushed again so the dataplane names the commit in force.
+  dpclient::Prepared prep;
+  ASSERT_TRUE(dp_.policy_prepare(example_policy("v2"), "school.yaml", 0, &prep));
+  ASSERT_TRUE(dp_.policy_apply(prep.generation, nullptr));
+  EXPECT_FALSE(commit_->status_json()["dataplane"]["in_sync"].get<bool>());
+  commit_->tick();
+  EXPECT_EQ(dp_.revision(), 2u);
+  EXPECT_EQ(commit_->counters().repushes, 2u);
+  EXPECT_TRUE(commit_->status_json()["dataplane"]["in_sync"].get<bool>());
   // Unreachable dataplane: counted, nothing else.
   dp_.set_down(true);
   commit_->tick();
@@ -125,6 +138,7 @@ TEST_F(CommitTest, RollbackReproducesTheRevisionExactly) {
   ASSERT_TRUE(commit_->rollback(1, "alice", "", 0, &r));
   EXPECT_EQ(r.revision, 3);
   EXPECT_EQ(dp_.source(), example_policy("v1"));
+  EXPECT_EQ(dp_.revision(), 3u);
   store::Revision rev;
   ASSERT_TRUE(store_->get_revision(3, &rev));
   EXPECT_EQ(rev.action, "rollback");

@@ -36,7 +36,7 @@ json health_reply() {
 json policy_reply() {
   return json::parse(R"({"ok":true,"v":1,"generation":3,"prepared":3,"prepares_ok":3,
     "prepares_failed":0,"applies":3,"sha256":"ab12","origin":"school.yaml",
-    "loaded_at":"2026-11-30T03:00:00.000000Z","rules":4,"school":"s-01"})");
+    "loaded_at":"2026-11-30T03:00:00.000000Z","rules":4,"school":"s-01","revision":12})");
 }
 
 json qos_reply() {
@@ -132,6 +132,7 @@ TEST(AgentxMap, HealthAndPolicy) {
   EXPECT_EQ(d.policy_rules, 4u);
   EXPECT_EQ(d.policy_school, "s-01");
   EXPECT_EQ(d.policy_applies, 3u);
+  EXPECT_EQ(d.policy_revision, 12u);
 
   // No policy: generation 0, the rest absent.
   DataplaneData none;
@@ -277,6 +278,7 @@ TEST(AgentxView, LiveValues) {
   EXPECT_EQ(str(at({8, 2, 0})), "ab12");
   EXPECT_EQ(str(at({8, 4, 0})), "2026-11-30T03:00:00.000000Z");
   EXPECT_EQ(num(at({8, 5, 0})), 4u);
+  EXPECT_EQ(num(at({8, 8, 0})), 12u);  // cgPolicyRevision: controld's commit revision
   EXPECT_EQ(num(at({7, 1, 1, 2, 1})), 0u);  // cgEventCount.critical
 }
 
