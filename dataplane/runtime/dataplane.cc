@@ -350,15 +350,7 @@ class Dataplane {
     if (cmd == "policy.prepare") {
       if (!req.contains("source") || !req["source"].is_string())
         return {{"ok", false}, {"error", "policy.prepare: 'source' (policy YAML text) missing"}};
-      uint64_t revision = 0;
-      if (req.contains("revision")) {
-        if (!req["revision"].is_number_unsigned())
-          return {{"ok", false},
-                  {"error", "policy.prepare: 'revision' must be a non-negative integer"}};
-        revision = req["revision"].get<uint64_t>();
-      }
-      return loader_->prepare(req["source"].get<std::string>(), req.value("origin", "policy"),
-                              revision);
+      return loader_->prepare(req["source"].get<std::string>(), req.value("origin", "policy"));
     }
     if (cmd == "policy.apply") {
       if (!req.contains("generation") || !req["generation"].is_number_unsigned())
@@ -385,7 +377,9 @@ class Dataplane {
               {"balancer",
                {{"qos_balance_rounds", b.rounds()},
                 {"qos_balance_nodes", b.nodes_rebalanced()},
-                {"qos_balance_resets", b.resets()}}}};
+                {"qos_balance_resets", b.resets()},
+                {"qos_balance_hosts", b.hosts_rebalanced()},
+                {"qos_balance_active_hosts", b.active_hosts()}}}};
     }
     if (cmd == "clock.offset") {
       if (!cfg_.allow_clock_offset)
@@ -766,8 +760,9 @@ class Dataplane {
     std::signal(SIGTERM, on_signal);
     if (!start_policy(blocklist)) return 2;
     for (auto& w : workers_) rte_eal_remote_launch(worker_main, w.get(), w->lcore);
-    if (workers_.size() > 1)  // QoS: one tree over all workers (dataplane/qos/balancer.h)
-      qos_balancer_.start(&qos_mu_, [this](std::span<qos::Policer*> out) {
+    // QoS: one tree over all workers, and per-host fair shares (dataplane/qos/balancer.h); with
+    // one worker and no per-host zone a round does nothing.
+    qos_balancer_.start(&qos_mu_, [this](std::span<qos::Policer*> out) {
         size_t n = 0;
         for (auto& w : workers_) {
           WorkerPolicy* b = w->policy.load(std::memory_order_acquire);
@@ -877,7 +872,7 @@ class Dataplane {
   std::unique_ptr<uint8_t, FreeDeleter> qs_mem_;
   std::unique_ptr<PolicyLoader> loader_;
   std::mutex qos_mu_;  // qos_balancer_'s rounds vs policy.apply freeing the plans it reads
-  qos::BalancerThread qos_balancer_;  // workers > 1: shares of the QoS tree by demand
+  qos::BalancerThread qos_balancer_;  // shares of the QoS tree (workers, hosts) by demand
   std::unique_ptr<QuarantineLoader> quarantine_;
   exporter::EventHub* hub_ = nullptr;  // run_after_eal()'s event hub while it runs
   std::unique_ptr<exporter::FlowAuditDrain> drain_;  // IPFIX flow export (null: off)
