@@ -350,7 +350,15 @@ class Dataplane {
     if (cmd == "policy.prepare") {
       if (!req.contains("source") || !req["source"].is_string())
         return {{"ok", false}, {"error", "policy.prepare: 'source' (policy YAML text) missing"}};
-      return loader_->prepare(req["source"].get<std::string>(), req.value("origin", "policy"));
+      uint64_t revision = 0;
+      if (req.contains("revision")) {
+        if (!req["revision"].is_number_unsigned())
+          return {{"ok", false},
+                  {"error", "policy.prepare: 'revision' must be a non-negative integer"}};
+        revision = req["revision"].get<uint64_t>();
+      }
+      return loader_->prepare(req["source"].get<std::string>(), req.value("origin", "policy"),
+                              revision);
     }
     if (cmd == "policy.apply") {
       if (!req.contains("generation") || !req["generation"].is_number_unsigned())
