@@ -92,14 +92,14 @@ LoginResult Auth::login(const std::string& name, const std::string& password,
   if (!role) return LoginResult::kError;
   Session sess{cp::random_hex(32), cp::random_hex(32), name, *role,
                now + static_cast<int64_t>(cfg_.session_ttl_s) * 1000000};
+  expire_sessions();
+  if (!store_.put_session({cp::sha256_hex(sess.token), sess.csrf, name, u.role, sess.expires_us,
+                           now}))
+    return LoginResult::kError;
   {
     std::lock_guard lock(mu_);
-    for (auto it = sessions_.begin(); it != sessions_.end();)
-      it = it->second.expires_us <= now ? sessions_.erase(it) : std::next(it);
-    Session stored = sess;
-    stored.token.clear();
-    sessions_[cp::sha256_hex(sess.token)] = stored;
     ++counters_.logins;
+    ++live_sessions_;
   }
   audit_.append(name, "login", name, {{"peer", peer}, {"role", u.role}});
   *out = sess;
@@ -108,27 +108,41 @@ LoginResult Auth::login(const std::string& name, const std::string& password,
 
 bool Auth::authenticate(const std::string& token, Session* out) {
   if (token.size() != 64) return false;
-  std::string key = cp::sha256_hex(token);
-  std::lock_guard lock(mu_);
-  auto it = sessions_.find(key);
-  if (it == sessions_.end()) return false;
-  if (it->second.expires_us <= clock_.now_us()) {
-    sessions_.erase(it);
+  const std::string key = cp::sha256_hex(token);
+  store::SessionRow row;
+  if (!store_.get_session(key, &row)) return false;
+  auto role = parse_role(row.role);
+  store::User u;
+  bool valid = row.expires_us > clock_.now_us() && role;
+  if (valid) {
+    Status s = store_.get_user(row.user, &u);
+    if (!s && s.code() != cp::Code::kNotFound) return false;  // store trouble: deny, keep it
+    valid = s && u.role == row.role;
+  }
+  if (!valid) {
+    store_.delete_session(key);
     return false;
   }
-  *out = it->second;
+  *out = {"", row.csrf, row.user, *role, row.expires_us};
   return true;
 }
 
 void Auth::logout(const std::string& token) {
+  store_.delete_session(cp::sha256_hex(token));
+  expire_sessions();
+}
+
+void Auth::expire_sessions() {
+  int64_t live = 0;
+  if (!store_.expire_sessions(clock_.now_us(), &live)) return;
   std::lock_guard lock(mu_);
-  sessions_.erase(cp::sha256_hex(token));
+  live_sessions_ = live;
 }
 
 Auth::Counters Auth::counters() {
   std::lock_guard lock(mu_);
   Counters c = counters_;
-  c.sessions = sessions_.size();
+  c.sessions = static_cast<uint64_t>(live_sessions_);
   return c;
 }
 

@@ -1,11 +1,11 @@
 // Local accounts and sessions. Passwords: argon2id (libsodium crypto_pwhash_str_alg).
-// Session tokens: 256 random bits (hex), kept in memory as SHA-256 only, with a per-session
-// CSRF token for cookie-based (browser) sessions. Lockout: `lockout_failures` consecutive
+// Session tokens: 256 random bits (hex), stored (store `sessions` table) as SHA-256 only, so
+// they survive a controld restart, with a per-session CSRF token for cookie-based (browser)
+// sessions. A session is valid only while its user exists with the role it logged in with. Lockout: `lockout_failures` consecutive
 // failures lock the account for `lockout_seconds` (persisted in the store).
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -53,9 +53,12 @@ class Auth {
   // Audits login / login_failed / login_locked.
   LoginResult login(const std::string& name, const std::string& password,
                     const std::string& peer, Session* out);
-  // Looks up a session by token; false when unknown or expired.
+  // Looks up a session by token; false when unknown, expired, or its user was deleted or given
+  // another role since the login (such a session is deleted).
   bool authenticate(const std::string& token, Session* out);
   void logout(const std::string& token);
+  // Deletes expired sessions (retention calls it; login does too).
+  void expire_sessions();
 
   struct Counters {
     uint64_t logins = 0, failures = 0, lockouts = 0, sessions = 0;
@@ -68,8 +71,8 @@ class Auth {
   const cp::Clock& clock_;
   AuthConfig cfg_;
   std::mutex mu_;
-  std::map<std::string, Session> sessions_;  // by sha256(token)
   Counters counters_;
+  int64_t live_sessions_ = 0;  // as of the last expire_sessions()
 };
 
 }  // namespace cg::auth

@@ -107,6 +107,18 @@ const std::vector<KeyDecl>& keys() {
        "alert rules, channels and silences (YAML, controlplane/alerting/alerting.example.yaml); "
        "a relative delivery.queue is under state_dir. Unset = no alerting",
        str(&C::alerting_file)},
+      {"retention.days", Kind::kUint, 1, 36500, "180", {},
+       "days events and audit records are kept (older ones are deleted; the law asks >= 180)",
+       u32(&C::retention_days)},
+      {"retention.disk_budget_mb", Kind::kUint, 0, 100000000, "10240", {},
+       "most MiB the event store may occupy; beyond it the oldest events are deleted first and a "
+       "warning event says when the budget holds fewer than retention.days (0 = no budget)",
+       u32(&C::retention_disk_budget_mb)},
+      {"retention.interval", Kind::kSeconds, 1, 86400, "300", {},
+       "seconds between retention passes",
+       [](C& c, const N& n) { c.retention_interval_s = n.as<double>(); }},
+      {"retention.batch", Kind::kUint, 100, 100000, "2000", {},
+       "events deleted per transaction (ingest waits for at most one)", u32(&C::retention_batch)},
   };
   return k;
 }

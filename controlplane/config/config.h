@@ -43,6 +43,11 @@ struct ControldConfig {
   std::string mgmt_https_ports;         // "" = api.port
   std::string mgmt_snmp_ports = "161";  // udp
   std::string alerting_file;  // "" = no alerting (rules, channels: alerting.example.yaml)
+  // Retention of events and audit records (controlplane/retention).
+  uint32_t retention_days = 180;
+  uint32_t retention_disk_budget_mb = 10240;  // 0 = no budget
+  double retention_interval_s = 300;
+  uint32_t retention_batch = 2000;
 
   std::string cert_path() const { return tls_cert.empty() ? state_dir + "/tls/cert.pem" : tls_cert; }
   std::string key_path() const { return tls_key.empty() ? state_dir + "/tls/key.pem" : tls_key; }

@@ -67,6 +67,20 @@ CREATE TABLE IF NOT EXISTS state (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS audit_anchor (
+  seq BIGINT PRIMARY KEY,
+  hash TEXT NOT NULL,
+  pruned BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+  token_hash TEXT PRIMARY KEY,
+  csrf TEXT NOT NULL,
+  username TEXT NOT NULL,
+  role TEXT NOT NULL,
+  expires BIGINT NOT NULL,
+  created BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_expires ON sessions (expires);
 CREATE TABLE IF NOT EXISTS quarantine (
   address TEXT PRIMARY KEY,
   owner TEXT NOT NULL,
@@ -76,21 +90,41 @@ CREATE TABLE IF NOT EXISTS quarantine (
 );
 )SQL";
 
-// The audit table refuses UPDATE and DELETE in the engine itself (the hash chain still detects
-// edits made by someone who drops the trigger or edits the file).
+// The audit table refuses UPDATE, and DELETE of any record not covered by an anchor, in the
+// engine itself; audit_anchor refuses both. Pruning (SqlStore::prune_audit) writes the anchor
+// first and then deletes up to it, in one transaction. The hash chain still detects edits made
+// by someone who drops the triggers, edits the file or forges an anchor (controlplane/audit).
 constexpr const char* kSqliteAppendOnly = R"SQL(
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
   BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+DROP TRIGGER IF EXISTS audit_no_delete;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+  WHEN OLD.seq > (SELECT COALESCE(MAX(seq), 0) FROM audit_anchor)
+  BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_anchor_no_update BEFORE UPDATE ON audit_anchor
+  BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_anchor_no_delete BEFORE DELETE ON audit_anchor
   BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
 )SQL";
 
+// Retention deletes the oldest events in small batches: autovacuum after 1% dead rows (instead
+// of 20%) makes their space reusable soon, so the table stops growing.
 constexpr const char* kPgAppendOnly = R"SQL(
 CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-  BEGIN RAISE EXCEPTION 'audit log is append-only'; END $$;
+  BEGIN
+    IF TG_OP = 'DELETE' AND TG_TABLE_NAME = 'audit'
+       AND OLD.seq <= (SELECT COALESCE(MAX(seq), 0) FROM audit_anchor) THEN
+      RETURN OLD;
+    END IF;
+    RAISE EXCEPTION 'audit log is append-only';
+  END $$;
 DROP TRIGGER IF EXISTS audit_no_change ON audit;
 CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit
   FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+DROP TRIGGER IF EXISTS audit_anchor_no_change ON audit_anchor;
+CREATE TRIGGER audit_anchor_no_change BEFORE UPDATE OR DELETE ON audit_anchor
+  FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+ALTER TABLE events SET (autovacuum_vacuum_scale_factor = 0.01);
 )SQL";
 
 }  // namespace

@@ -3,6 +3,7 @@
 // one-query-per-connection rule trivially true.
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 
 #include "controlplane/store/sql.h"
@@ -285,6 +286,175 @@ class SqlStore final : public Store {
       return s;
     out->clear();
     for (const auto& r : rows) out->push_back(audit_from_row(r));
+    return {};
+  }
+
+  Status prune_audit(const AuditAnchor& anchor, const AuditRecord& a, const std::string& head_key,
+                     const std::string& head_value) override {
+    std::lock_guard lock(mu_);
+    return transaction([&]() -> Status {
+      // The anchor first: the engine refuses to delete any record above the newest anchor.
+      if (auto s = c_->exec("INSERT INTO audit_anchor (seq, hash, pruned) VALUES ($1, $2, $3)",
+                            {anchor.seq, anchor.hash, anchor.pruned_us});
+          !s)
+        return s;
+      if (auto s = c_->exec("DELETE FROM audit WHERE seq <= $1", {anchor.seq}); !s) return s;
+      if (auto s = c_->exec(
+              "INSERT INTO audit (seq, ts, username, action, object, detail, prev_hash, hash) "
+              "VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+              {a.seq, a.ts_us, a.user, a.action, a.object, a.detail, a.prev_hash, a.hash});
+          !s)
+        return s;
+      return c_->exec(
+          "INSERT INTO state (key, value) VALUES ($1, $2) "
+          "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+          {head_key, head_value});
+    });
+  }
+
+  Status last_audit_anchor(AuditAnchor* anchor, bool* found) override {
+    std::vector<SqlRow> rows;
+    std::lock_guard lock(mu_);
+    if (auto s = c_->exec("SELECT seq, hash, pruned FROM audit_anchor ORDER BY seq DESC LIMIT 1",
+                          {}, &rows);
+        !s)
+      return s;
+    *found = !rows.empty();
+    if (*found) *anchor = {to_i64(rows[0][0]), to_s(rows[0][1]), to_i64(rows[0][2])};
+    return {};
+  }
+
+  Status last_audit_before(int64_t ts_us, int64_t* seq) override {
+    std::vector<SqlRow> rows;
+    std::lock_guard lock(mu_);
+    if (auto s = c_->exec("SELECT COALESCE(MAX(seq), 0) FROM audit WHERE ts < $1", {ts_us},
+                          &rows);
+        !s)
+      return s;
+    *seq = rows.empty() ? 0 : to_i64(rows[0][0]);
+    return {};
+  }
+
+  Status delete_events_before(int64_t before_us, int limit, int64_t* deleted) override {
+    std::lock_guard lock(mu_);
+    *deleted = 0;
+    return c_->exec(
+        "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE ts < $1 ORDER BY ts, id "
+        "LIMIT $2)",
+        {before_us, int64_t{std::max(limit, 1)}}, nullptr, deleted);
+  }
+
+  Status delete_oldest_events(int limit, int64_t* deleted, int64_t* newest_deleted_us) override {
+    std::vector<SqlRow> rows;
+    std::lock_guard lock(mu_);
+    if (auto s = c_->exec(
+            "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY ts, id LIMIT $1) "
+            "RETURNING ts",
+            {int64_t{std::max(limit, 1)}}, &rows);
+        !s)
+      return s;
+    *deleted = static_cast<int64_t>(rows.size());
+    *newest_deleted_us = 0;
+    for (const auto& r : rows) *newest_deleted_us = std::max(*newest_deleted_us, to_i64(r[0]));
+    return {};
+  }
+
+  Status count_events_since(int64_t since_us, int64_t* n) override {
+    std::vector<SqlRow> rows;
+    std::lock_guard lock(mu_);
+    if (auto s = c_->exec("SELECT COUNT(*) FROM events WHERE ts >= $1", {since_us}, &rows); !s)
+      return s;
+    *n = rows.empty() ? 0 : to_i64(rows[0][0]);
+    return {};
+  }
+
+  Status oldest_event(int64_t* ts_us, bool* found) override {
+    std::vector<SqlRow> rows;
+    std::lock_guard lock(mu_);
+    if (auto s = c_->exec("SELECT MIN(ts) FROM events", {}, &rows); !s) return s;
+    *found = !rows.empty() && rows[0][0].has_value();
+    *ts_us = *found ? to_i64(rows[0][0]) : 0;
+    return {};
+  }
+
+  Status store_bytes(int64_t* bytes) override {
+    std::lock_guard lock(mu_);
+    std::vector<SqlRow> rows;
+    if (c_->dialect() == "postgresql") {
+      if (auto s = c_->exec(
+              "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+              "JOIN pg_namespace n ON n.oid = c.relnamespace "
+              "WHERE n.nspname = current_schema() AND c.relkind = 'r'",
+              {}, &rows);
+          !s)
+        return s;
+      *bytes = rows.empty() ? 0 : to_i64(rows[0][0]);
+      return {};
+    }
+    int64_t pages = 0, free_pages = 0, page_size = 0;
+    for (auto [pragma, out] : {std::pair{"PRAGMA page_count", &pages},
+                               std::pair{"PRAGMA freelist_count", &free_pages},
+                               std::pair{"PRAGMA page_size", &page_size}}) {
+      rows.clear();
+      if (auto s = c_->exec(pragma, {}, &rows); !s) return s;
+      *out = rows.empty() ? 0 : to_i64(rows[0][0]);
+    }
+    rows.clear();
+    if (auto s = c_->exec("SELECT file FROM pragma_database_list WHERE name = 'main'", {}, &rows);
+        !s)
+      return s;
+    int64_t wal = 0;
+    if (!rows.empty() && rows[0][0] && !rows[0][0]->empty()) {
+      std::error_code ec;
+      auto n = std::filesystem::file_size(*rows[0][0] + "-wal", ec);
+      if (!ec) wal = static_cast<int64_t>(n);
+    }
+    *bytes = (pages - free_pages) * page_size + wal;
+    return {};
+  }
+
+  Status reclaim_space() override {
+    std::lock_guard lock(mu_);
+    if (c_->dialect() == "postgresql") return {};  // autovacuum (scale factor 0.01, schema.cc)
+    std::vector<SqlRow> rows;
+    if (auto s = c_->exec("PRAGMA incremental_vacuum", {}, &rows); !s) return s;
+    rows.clear();
+    return c_->exec("PRAGMA wal_checkpoint(TRUNCATE)", {}, &rows);
+  }
+
+  Status put_session(const SessionRow& r) override {
+    std::lock_guard lock(mu_);
+    return c_->exec(
+        "INSERT INTO sessions (token_hash, csrf, username, role, expires, created) "
+        "VALUES ($1,$2,$3,$4,$5,$6)",
+        {r.token_hash, r.csrf, r.user, r.role, r.expires_us, r.created_us});
+  }
+
+  Status get_session(const std::string& token_hash, SessionRow* r) override {
+    std::vector<SqlRow> rows;
+    std::lock_guard lock(mu_);
+    if (auto s = c_->exec("SELECT token_hash, csrf, username, role, expires, created FROM "
+                          "sessions WHERE token_hash = $1",
+                          {token_hash}, &rows);
+        !s)
+      return s;
+    if (rows.empty()) return cp::not_found("no such session");
+    const auto& x = rows[0];
+    *r = {to_s(x[0]), to_s(x[1]), to_s(x[2]), to_s(x[3]), to_i64(x[4]), to_i64(x[5])};
+    return {};
+  }
+
+  Status delete_session(const std::string& token_hash) override {
+    std::lock_guard lock(mu_);
+    return c_->exec("DELETE FROM sessions WHERE token_hash = $1", {token_hash});
+  }
+
+  Status expire_sessions(int64_t now_us, int64_t* live) override {
+    std::vector<SqlRow> rows;
+    std::lock_guard lock(mu_);
+    if (auto s = c_->exec("DELETE FROM sessions WHERE expires <= $1", {now_us}); !s) return s;
+    if (auto s = c_->exec("SELECT COUNT(*) FROM sessions", {}, &rows); !s) return s;
+    *live = rows.empty() ? 0 : to_i64(rows[0][0]);
     return {};
   }
 

@@ -1,5 +1,5 @@
-// SQLite backend: WAL journal, synchronous=FULL (a commit is on disk when exec returns),
-// prepared statements cached per SQL text.
+// SQLite backend: WAL journal, incremental auto_vacuum, synchronous=FULL (a commit is on disk
+// when exec returns), prepared statements cached per SQL text.
 #include <sqlite3.h>
 
 #include <cstdlib>
@@ -122,8 +122,12 @@ cp::Status open_sqlite(const std::string& path, std::unique_ptr<SqlConnection>* 
   }
   sqlite3_busy_timeout(db, 5000);
   auto conn = std::make_unique<SqliteConnection>(db);
-  if (auto s = conn->exec_script("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                                 "PRAGMA foreign_keys=ON;");
+  // auto_vacuum takes effect only on a new file (before the first table): retention's deletes
+  // then give pages back with incremental_vacuum; an older file reuses its free pages instead.
+  // journal_size_limit truncates the WAL after a checkpoint.
+  if (auto s = conn->exec_script("PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; "
+                                 "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+                                 "PRAGMA journal_size_limit=67108864;");
       !s)
     return s;
   *out = std::move(conn);

@@ -83,6 +83,24 @@ struct AuditRecord {
   std::string hash;
 };
 
+// A login session (controlplane/auth): only the SHA-256 of the bearer token is stored.
+struct SessionRow {
+  std::string token_hash;
+  std::string csrf;
+  std::string user;
+  std::string role;  // the user's role at login
+  int64_t expires_us = 0;
+  int64_t created_us = 0;
+};
+
+// Where the audit chain starts after a prune: (seq, hash) of the last pruned record. The audit
+// table refuses DELETE of any record above the newest anchor, so only pruning may delete.
+struct AuditAnchor {
+  int64_t seq = 0;
+  std::string hash;
+  int64_t pruned_us = 0;
+};
+
 struct User {
   std::string name;
   std::string role;
@@ -127,6 +145,35 @@ class Store {
   virtual Status last_audit(AuditRecord* rec, bool* found) = 0;
   virtual Status insert_audit(const AuditRecord& rec) = 0;  // kConflict if seq exists
   virtual Status list_audit(int64_t after_seq, int limit, std::vector<AuditRecord>* out) = 0;
+  // In one transaction: records `anchor`, deletes audit records with seq <= anchor.seq, appends
+  // `record` (the audit.prune record naming the anchor) and sets state[head_key] = head_value.
+  virtual Status prune_audit(const AuditAnchor& anchor, const AuditRecord& record,
+                             const std::string& head_key, const std::string& head_value) = 0;
+  virtual Status last_audit_anchor(AuditAnchor* anchor, bool* found) = 0;
+  // Highest seq of a record older than `ts_us` (0 = none).
+  virtual Status last_audit_before(int64_t ts_us, int64_t* seq) = 0;
+
+  // Retention. Deletes at most `limit` events (oldest first) with ts < before_us / the `limit`
+  // oldest events; one short transaction each, so ingest waits at most one batch.
+  virtual Status delete_events_before(int64_t before_us, int limit, int64_t* deleted) = 0;
+  virtual Status delete_oldest_events(int limit, int64_t* deleted, int64_t* newest_deleted_us) = 0;
+  // Events with ts >= since_us, and the oldest event time (found = false when empty).
+  virtual Status count_events_since(int64_t since_us, int64_t* n) = 0;
+  virtual Status oldest_event(int64_t* ts_us, bool* found) = 0;
+  // Bytes the store occupies. SQLite: (page_count - freelist_count) * page_size + the WAL file,
+  // i.e. what it would occupy after reclaim_space(); PostgreSQL: pg_total_relation_size of the
+  // store's tables (DELETE does not shrink them; VACUUM makes the space reusable).
+  virtual Status store_bytes(int64_t* bytes) = 0;
+  // Returns free pages to the file system / to reuse. SQLite: PRAGMA incremental_vacuum and a
+  // WAL checkpoint (TRUNCATE); PostgreSQL: VACUUM of the events table.
+  virtual Status reclaim_space() = 0;
+
+  // Sessions (controlplane/auth).
+  virtual Status put_session(const SessionRow& s) = 0;
+  virtual Status get_session(const std::string& token_hash, SessionRow* s) = 0;  // kNotFound
+  virtual Status delete_session(const std::string& token_hash) = 0;
+  // Deletes sessions expired at `now_us`; *live receives the number left.
+  virtual Status expire_sessions(int64_t now_us, int64_t* live) = 0;
 
   // Users.
   virtual Status put_user(const User& u) = 0;  // insert or replace
