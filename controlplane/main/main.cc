@@ -27,6 +27,7 @@
 #include "controlplane/dpclient/dataplane_client.h"
 #include "controlplane/events/ingest.h"
 #include "controlplane/quarantine/quarantine.h"
+#include "controlplane/retention/retention.h"
 #include "controlplane/store/store.h"
 
 namespace {
@@ -164,17 +165,26 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "cg-controld: alerting: %s\n", aerr.c_str());
       return 1;
     }
-    // Every newly stored event goes through the alert engine (after its batch committed).
-    if (ingest)
-      ingest->set_sink([&alerts](const std::vector<cg::store::Event>& events) {
-        for (const auto& e : events) {
-          auto j = nlohmann::json::parse(e.body, nullptr, false);
-          if (!j.is_discarded()) alerts->ingest(j);
-        }
-      });
   }
-  cg::api::Api api({*store, audit, auth, commit, dp, clock, [&ingest] {
-                      return ingest ? ingest->metrics_text() : std::string();
+  // Every newly stored event goes through the alert engine (after its batch committed): the
+  // dataplane's (ingest) and controld's own (retention's budget warning).
+  auto to_alerts = [&alerts](const std::vector<cg::store::Event>& events) {
+    if (!alerts) return;
+    for (const auto& e : events) {
+      auto j = nlohmann::json::parse(e.body, nullptr, false);
+      if (!j.is_discarded()) alerts->ingest(j);
+    }
+  };
+  if (ingest && alerts) ingest->set_sink(to_alerts);
+  cg::retention::Retention retention(
+      *store, audit, clock,
+      {cfg.retention_days, uint64_t{cfg.retention_disk_budget_mb} * 1024 * 1024,
+       static_cast<int>(cfg.retention_batch), 10000, cfg.school_id},
+      to_alerts);
+  retention.set_housekeeping([&auth] { auth.expire_sessions(); });
+  cg::api::Api api({*store, audit, auth, commit, dp, clock, [&ingest, &retention] {
+                      return (ingest ? ingest->metrics_text() : std::string()) +
+                             retention.metrics_text();
                     }});
   api.set_alerting(alerts.get());
 
@@ -230,6 +240,7 @@ int main(int argc, char** argv) {
   std::thread http([&] { server.run(); });
   if (alerts) alerts->start();
   if (ingest) ingest->start();
+  retention.start(cfg.retention_interval_s);
   std::fprintf(stderr, "cg-controld: listening on https://%s:%d (store %s, dataplane %s)\n",
                cfg.api_listen.c_str(), port, store->backend().c_str(),
                cfg.dataplane_socket.c_str());
@@ -244,6 +255,7 @@ int main(int argc, char** argv) {
   cv.notify_all();
   server.stop();
   http.join();
+  retention.stop();
   if (ingest) ingest->stop();  // commits what it holds
   if (alerts) alerts->stop();   // pending deliveries stay queued on disk
   reconcile.join();
