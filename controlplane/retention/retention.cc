@@ -23,11 +23,13 @@ Status Retention::run_once() {
   const int64_t now = clock_.now_us();
   const int64_t horizon = now - static_cast<int64_t>(cfg_.days) * kDayUs;
   Status s = delete_by_age(horizon);
-  // A broken audit chain stops audit pruning (the evidence stays), not event retention.
+  // A broken audit chain stops audit pruning (the evidence stays), not event retention. Audit
+  // records go by whole UTC days (a prune verifies the chain first: once a day, not per pass).
   Status audit_status;
+  const int64_t audit_horizon = horizon / kDayUs * kDayUs;
   for (int i = 0; audit_status && i < kMaxAuditPrunes; ++i) {
     int64_t pruned = 0;
-    audit_status = audit_.prune_before(horizon, cfg_.audit_batch, &pruned);
+    audit_status = audit_.prune_before(audit_horizon, cfg_.audit_batch, &pruned);
     if (pruned == 0) break;
     std::lock_guard lock(mu_);
     c_.audit_pruned += static_cast<uint64_t>(pruned);
@@ -230,6 +232,9 @@ std::string Retention::metrics_text() {
   metric("cg_controld_retention_projected_days", "gauge",
          "days of events the disk budget holds at that rate (-1: unknown or no budget)",
          {{"", c.projected_days}});
+  metric("cg_controld_retention_young_deletes_from_seconds", "gauge",
+         "Unix time from which events younger than retention.days are deleted (0: never)",
+         {{"", c.budget_deletes_from_us / 1000000}});
   return o.str();
 }
 

@@ -47,7 +47,7 @@ struct RetentionCounters {
   int64_t event_cap = -1;        // events the budget holds (-1: budget not reached yet)
   int64_t events_per_day = -1;   // observed (-1: less than an hour of events)
   int64_t projected_days = -1;   // days of events the budget holds (-1: unknown / no budget)
-  int64_t budget_deletes_from_us = 0;  // projected start of deleting events younger than days
+  int64_t budget_deletes_from_us = 0;  // when deleting events younger than `days` starts (0: no)
 };
 
 // The warning event after it was newly stored (same signature as events::StoredSink).

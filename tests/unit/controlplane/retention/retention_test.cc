@@ -91,6 +91,7 @@ TEST_P(RetentionTest, BudgetDeletesOldestAndWarnsOncePerDay) {
     EXPECT_LE(total(), c.event_cap + 1);  // + the warning event
     EXPECT_NEAR(static_cast<double>(c.events_per_day), 1000.0, 10.0);
     EXPECT_EQ(c.projected_days, 0);  // fewer than a thousand events fit
+    EXPECT_EQ(c.budget_deletes_from_us, kT0);  // the cap is reached: from now on
     EXPECT_EQ(c.warnings, 1u);
     // The oldest went first: what is left is the newest.
     int64_t oldest = 0;
@@ -145,6 +146,7 @@ TEST_P(RetentionTest, BudgetThatHoldsRetentionDoesNotWarn) {
   EXPECT_EQ(c.deleted_budget, 0u);
   EXPECT_EQ(c.event_cap, -1);
   EXPECT_GT(c.projected_days, 180);
+  EXPECT_EQ(c.budget_deletes_from_us, 0);
   EXPECT_EQ(c.warnings, 0u);
   EXPECT_TRUE(system_events(*store_).empty());
 }
