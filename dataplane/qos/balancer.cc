@@ -25,7 +25,7 @@ void Balancer::reset(std::span<Policer* const> workers) {
   room_.assign(workers_, 0);
   up_.assign(workers_, 0);
   share_.assign(workers_, 0);
-  // Per host: nothing measured yet, every ceiling unset (the classroom's default).
+  // Per host: nothing measured yet, no share, the classroom's cap.
   const size_t hosts = p0.hosts_enabled() ? size_t{kHostSlots} * 2 : 0;
   host_last_.assign(workers_ * hosts, 0);
   host_drops_last_.assign(workers_ * hosts, 0);
@@ -146,8 +146,8 @@ void Balancer::rebalance(std::span<Policer* const> workers, uint64_t elapsed_ns)
           leaf_[size_t{c} * workers_ + w] = avg;
           room_[w] += avg;
         }
-        // A per-host classroom: the worker's hosts cannot send more than their ceilings,
-        // which already share the classroom's rate between hosts and workers.
+        // A per-host classroom: the worker's demand is what its hosts' shares (or caps) let
+        // through, which already split the classroom between hosts and workers.
         if (!host_room_demand_.empty() && p0.room_per_host(r))
           room_[w] = std::min(room_[w], host_room_demand_[(w * 2 + d) * rooms + r]);
         up_[w] += room_[w];
@@ -196,73 +196,78 @@ void Balancer::balance_hosts(std::span<Policer* const> workers, uint64_t elapsed
       if (total == 0 || !p0.room_per_host(room)) {
         hungry_[at] = 0;
         if (host_set_[at]) {  // idle: back to the classroom's default for the next host
-          for (size_t w = 0; w < workers_; ++w) workers[w]->set_host_rate(h, dir, 0, 0);
+          for (size_t w = 0; w < workers_; ++w) workers[w]->set_host(h, dir, 0, 0, 0, 0);
           host_set_[at] = 0;
         }
         continue;
       }
       active_.push_back({room, h});
     }
-    active_total += active_.size();
+    active_total = std::max<uint64_t>(active_total, active_.size());
     std::sort(active_.begin(), active_.end(), [](const Active& a, const Active& b) {
       return a.room != b.room ? a.room < b.room : a.slot < b.slot;
     });
-    // 2. Per classroom: each host's ceiling (max-min fair share, at most the cap).
+    // 2. Per classroom: each host's fair share (max-min by demand, none without `fair`).
     for (size_t i = 0; i < active_.size();) {
       const uint32_t room = active_[i].room;
       size_t j = i;
       while (j < active_.size() && active_[j].room == room) ++j;
       const size_t n = j - i;
+      const bool fair = p0.room_host_fair(room);
       const uint64_t room_bps = p0.room_bps(dir, room), cap = p0.room_host_cap_bps(room);
       host_demand_.resize(n);
       host_share_.resize(std::max(n, workers_));
       order_.resize(std::max(n, workers_));
-      // The classroom's capacity of one period, in the demand's unit (bytes x kEwmaScale).
-      const auto capacity = static_cast<uint64_t>(static_cast<unsigned __int128>(room_bps) *
-                                                  elapsed_ns * kEwmaScale / 8'000'000'000ull);
-      if (p0.room_host_fair(room)) {
+      // Capacities of one period in the demand's unit (bytes x kEwmaScale).
+      auto per_period = [&](uint64_t bps) {
+        return static_cast<uint64_t>(static_cast<unsigned __int128>(bps) * elapsed_ns *
+                                     kEwmaScale / 8'000'000'000ull);
+      };
+      const uint64_t capacity = per_period(room_bps);
+      const uint64_t cap_capacity = cap ? per_period(cap) : UINT64_MAX;
+      if (fair) {
         for (size_t k = 0; k < n; ++k) {
           const size_t at = size_t{active_[i + k].slot} * 2 + d;
           uint64_t sum = 0;
           for (size_t w = 0; w < workers_; ++w)
             sum += host_ewma_[(w * kHostSlots + active_[i + k].slot) * 2 + d];
-          host_demand_[k] = hungry_[at] ? std::max<uint64_t>(capacity, 1)
-                                        : std::max<uint64_t>(sum + sum / kHostMarginDiv, 1);
+          const uint64_t want = hungry_[at] ? capacity : sum + sum / kHostMarginDiv;
+          host_demand_[k] = std::max<uint64_t>(std::min(want, cap_capacity), 1);
         }
         max_min_shares(host_demand_.data(), n, capacity, 0, host_share_.data(), order_.data());
       }
       for (size_t k = 0; k < n; ++k) {
         const uint32_t h = active_[i + k].slot;
-        uint64_t bps = cap;
-        if (p0.room_host_fair(room)) {
-          bps = static_cast<uint64_t>(static_cast<unsigned __int128>(room_bps) *
-                                      host_share_[k] >> Policer::kShareShift);
-          bps = std::max<uint64_t>(bps, api::kMinQosRateBps);
-          if (cap) bps = std::min(bps, cap);
+        uint64_t share = 0;
+        if (fair) {
+          share = static_cast<uint64_t>(static_cast<unsigned __int128>(room_bps) *
+                                        host_share_[k] >> Policer::kShareShift);
+          share = std::max<uint64_t>(share, api::kMinQosRateBps);
+          if (cap) share = std::min(share, cap);
         }
-        // Depth: of an even split of the classroom (its TCP windows do not shrink with a
-        // share that moves every period), at least of the ceiling itself.
-        const uint64_t depth_bps = std::max(bps, cap ? std::min(cap, room_bps / n) : room_bps / n);
+        // Depth of the share: of an even split of the classroom (TCP's windows do not shrink
+        // with a share that moves every period), at least of the share itself.
+        const uint64_t depth_bps = std::max(share, room_bps / n);
         if (workers_ == 1) {
-          workers[0]->set_host_rate(h, dir, bps, depth_bps);
+          workers[0]->set_host(h, dir, share, depth_bps, 0, 0);  // the cap: the classroom's
         } else {
-          // 3. The host's ceiling over the workers its flows are on (max-min by demand).
+          // 3. The host's share and cap over the workers its flows are on (max-min by demand).
           uint64_t per_worker[64];
           for (size_t w = 0; w < workers_; ++w)
             per_worker[w] = host_ewma_[(w * kHostSlots + h) * 2 + d];
-          const auto host_capacity = static_cast<uint64_t>(
-              static_cast<unsigned __int128>(bps) * elapsed_ns * kEwmaScale / 8'000'000'000ull);
           uint32_t ws[64];
-          max_min_shares(per_worker, workers_, host_capacity,
+          max_min_shares(per_worker, workers_, per_period(share ? share : cap),
                          Policer::kShareOne / kIdleShareDiv, ws, order_.data());
           for (size_t w = 0; w < workers_; ++w) {
             const uint64_t ds = std::max<uint64_t>(ws[w], even);
-            const uint64_t wbps = std::max<uint64_t>(bps * ws[w] >> Policer::kShareShift, 1);
-            workers[w]->set_host_rate(h, dir, wbps,
-                                      std::max<uint64_t>(depth_bps * ds >> Policer::kShareShift, 1));
-            host_room_demand_[(w * 2 + d) * rooms + room] += std::min(
-                per_worker[w], static_cast<uint64_t>(static_cast<unsigned __int128>(wbps) *
-                                                     elapsed_ns * kEwmaScale / 8'000'000'000ull));
+            auto part = [&](uint64_t bps, uint64_t s) {
+              return bps ? std::max<uint64_t>(bps * s >> Policer::kShareShift, 1) : 0;
+            };
+            const uint64_t wshare = part(share, ws[w]), wcap = part(cap, ws[w]);
+            workers[w]->set_host(h, dir, wshare, part(depth_bps, ds), wcap, part(cap, ds));
+            // What this worker's hosts of the classroom may take: its demand of the node.
+            host_room_demand_[(w * 2 + d) * rooms + room] +=
+                std::min(per_worker[w], per_period(wshare ? wshare : wcap));
           }
         }
         host_set_[size_t{h} * 2 + d] = 1;

@@ -39,11 +39,12 @@ class Balancer {
   static constexpr uint64_t kEwmaRounds = 16;    // demand averaged over ~16 periods (80 ms)
   static constexpr uint64_t kEwmaScale = 16;     // fixed point of the average
 
-  // Per host: a host that had a drop (at any level) in the last kHungryRounds periods wants
-  // more than it gets (its demand counts as the whole classroom); a host that did not asks
-  // for its average offered bytes + 1/kHostMarginDiv (room to grow).
-  static constexpr uint8_t kHungryRounds = 16;
-  static constexpr uint64_t kHostMarginDiv = 4;
+  // Per host: a host that had a drop (at any level) in the last kHungryRounds periods (320 ms:
+  // longer than TCP's minimum retransmission timeout, so a host sitting one out keeps its
+  // share) wants more than it gets (its demand counts as the whole classroom); a host that did
+  // not asks for its average offered bytes + 1/kHostMarginDiv (room to grow).
+  static constexpr uint8_t kHungryRounds = 64;
+  static constexpr uint64_t kHostMarginDiv = 2;
 
   // One balancing period: `workers` are the Policers of the current generation (all built from
   // the same image; a different set than last time resets the state and splits evenly),
@@ -55,7 +56,8 @@ class Balancer {
   uint64_t nodes_rebalanced() const { return nodes_rebalanced_; }
   uint64_t resets() const { return resets_; }
   uint64_t hosts_rebalanced() const { return hosts_rebalanced_; }  // host ceilings set
-  uint64_t active_hosts() const { return active_hosts_; }          // in the last round
+  // Hosts with demand in the last round (the larger count of the two directions).
+  uint64_t active_hosts() const { return active_hosts_; }
 
  private:
   void reset(std::span<Policer* const> workers);

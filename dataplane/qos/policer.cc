@@ -169,7 +169,7 @@ Policer::Policer(const api::QosImage& image) : image_(image) {
   }
   if (any_host) {
     room_host_ = std::move(rh);
-    hosts_.assign(kHostSlots, HostSlot{});
+    hosts_.assign(size_t{kHostSlots} * 2, HostBucket{});
     host_stats_.assign(kHostSlots, HostStats{});
   }
 }
@@ -189,16 +189,23 @@ uint32_t host_slot_of(const std::array<uint8_t, 16>& addr) {
   return static_cast<uint32_t>(mix(a * 0x9e3779b97f4a7c15ull + mix(b)) >> (64 - kHostSlotBits));
 }
 
-void Policer::set_host_rate(uint32_t slot, Dir d, uint64_t bps, uint64_t depth_bps) {
-  if (slot >= hosts_.size()) return;
-  HostBucket& b = hosts_[slot].dir[static_cast<size_t>(d)];
-  if (bps == 0) {
+void Policer::set_host(uint32_t slot, Dir d, uint64_t share_bps, uint64_t depth_bps,
+                       uint64_t cap_bps, uint64_t cap_depth_bps) {
+  if (slot >= kHostSlots || hosts_.empty()) return;
+  HostBucket& b = hosts_[size_t{slot} * 2 + static_cast<size_t>(d)];
+  // Depth before rate: a worker that sees a rate never pairs it with a stale depth of 0.
+  if (share_bps) {
+    st(b.depth, bytes_fixed(depth_bytes(std::max(depth_bps, share_bps), burst_ms_)));
+    st(b.rate, std::max<uint64_t>(rate_fixed(share_bps), 1));
+  } else {
     st(b.rate, uint64_t{0});
-    return;
   }
-  // Depth first: a worker that sees the new rate never sees a stale depth of an unset slot.
-  st(b.depth, bytes_fixed(depth_bytes(std::max(depth_bps, bps), burst_ms_)));
-  st(b.rate, std::max<uint64_t>(rate_fixed(bps), 1));
+  if (cap_bps) {
+    st(b.cap_depth, bytes_fixed(depth_bytes(std::max(cap_depth_bps, cap_bps), burst_ms_)));
+    st(b.cap_rate, std::max<uint64_t>(rate_fixed(cap_bps), 1));
+  } else {
+    st(b.cap_rate, uint64_t{0});
+  }
 }
 
 Node& Policer::flat(size_t i) {
@@ -247,22 +254,26 @@ bool Policer::admit(Dir dir, uint32_t room, uint32_t cls, uint32_t bytes, uint64
   advance(t, now_ns);
   const int64_t len = bytes_fixed(bytes);
   // Per host: the slot of the flow's inside address (claimed, or shared on a collision), its
-  // bucket refilled. Its limit is a ceiling like a class cap, for all of the host's classes.
+  // buckets refilled: the cap (a ceiling like a class cap) and the fair share (assured).
   HostBucket* hb = nullptr;
   HostStats* hs = nullptr;
-  uint64_t host_rate = 0;
+  uint64_t cap_rate = 0;
+  bool host_green = false;
   if (host && r < room_host_.size() && room_host_[r].on) {
     const RoomHost& rh = room_host_[r];
     const uint32_t slot = host_slot_of(*host);
     hs = &host_stats_[slot];
-    HostSlot& h = hosts_[slot];
+    HostBucket* pair = &hosts_[size_t{slot} * 2];
+    hb = &pair[static_cast<size_t>(dir)];
     if (hs->addr != *host) {
       if (hs->seen_ns && now_ns >= hs->seen_ns && now_ns - hs->seen_ns < kHostIdleNs) {
         ++host_collisions_;  // another active host holds the slot: they share it
       } else {
         ++host_claims_;  // a free (or idle) slot: the new host starts with full buckets
-        for (HostBucket& b : h.dir) {
-          b.tokens = ld(b.rate) ? ld(b.depth) : rh.cap_depth;
+        for (int d = 0; d < 2; ++d) {
+          HostBucket& b = pair[d];
+          b.cap_tokens = ld(b.cap_rate) ? ld(b.cap_depth) : rh.cap_depth;
+          b.tokens = ld(b.depth);
           b.last_ns = now_ns;
         }
       }
@@ -271,39 +282,45 @@ bool Policer::admit(Dir dir, uint32_t room, uint32_t cls, uint32_t bytes, uint64
     hs->room = r;
     hs->seen_ns = now_ns;
     hs->offered[static_cast<size_t>(dir)] += bytes;
-    hb = &h.dir[static_cast<size_t>(dir)];
-    host_rate = ld(hb->rate);
-    int64_t depth = ld(hb->depth);
-    if (host_rate == 0) {  // not balanced (yet): the per-host cap, or no host limit
-      host_rate = rh.cap_rate;
-      depth = rh.cap_depth;
+    cap_rate = ld(hb->cap_rate);
+    int64_t cap_depth = ld(hb->cap_depth);
+    if (cap_rate == 0) {  // not balanced over workers: the classroom's per-host cap (or none)
+      cap_rate = rh.cap_rate;
+      cap_depth = rh.cap_depth;
     }
-    if (host_rate && now_ns > hb->last_ns) {
-      const uint64_t elapsed = now_ns - hb->last_ns;
-      hb->tokens =
-          elapsed >= kFullAfterNs
-              ? depth
-              : std::min(hb->tokens + static_cast<int64_t>(
-                                          (static_cast<unsigned __int128>(elapsed) * host_rate) >>
-                                          (kRateShift - kTokenShift)),
-                         depth);
-      hb->last_ns = now_ns;
-    } else if (host_rate) {
-      hb->tokens = std::min(hb->tokens, depth);
+    const uint64_t share_rate = ld(hb->rate);
+    const int64_t share_depth = ld(hb->depth);
+    const uint64_t elapsed = now_ns > hb->last_ns ? now_ns - hb->last_ns : 0;
+    hb->last_ns = std::max(hb->last_ns, now_ns);
+    auto fill = [elapsed](int64_t& tokens, uint64_t rate, int64_t depth) {
+      if (elapsed >= kFullAfterNs) {
+        tokens = depth;
+        return;
+      }
+      const auto add = static_cast<int64_t>((static_cast<unsigned __int128>(elapsed) * rate) >>
+                                            (kRateShift - kTokenShift));
+      tokens = std::min(tokens + add, depth);  // also trims tokens above a smaller new depth
+    };
+    if (cap_rate) fill(hb->cap_tokens, cap_rate, cap_depth);
+    if (share_rate) {
+      fill(hb->tokens, share_rate, share_depth);
+      host_green = hb->tokens >= len;
     }
   }
   DropReason reason = DropReason::kClassCap;
   bool pass;
   if (ld(l.ceil.rate) && l.ceil.tokens < len) {
     pass = false;  // the class's cap: never exceeded
-  } else if (host_rate && hb->tokens < len) {
-    pass = false;  // the host's ceiling (cap or fair share): never exceeded
+  } else if (cap_rate && hb->cap_tokens < len) {
+    pass = false;  // the host's cap: never exceeded
     reason = DropReason::kHostRate;
   } else if (green(l, len)) {
     pass = true;  // within the class's guarantee: parents go into debt if they must
-  } else if (m.ceil.tokens < len + (prio ? 0 : ld(m.headroom))) {
+  } else if (!host_green && m.ceil.tokens < len + (prio ? 0 : ld(m.headroom))) {
+    // The classroom is full (within its fair share a host passes it, like a guarantee). In a
+    // fair-share classroom that means the host is above its share.
     pass = false;
-    reason = DropReason::kClassroomRate;
+    reason = hs && room_host_[r].fair ? DropReason::kHostRate : DropReason::kClassroomRate;
   } else if (green(m, len)) {
     pass = true;  // within the classroom's guarantee under the uplink
   } else if (t.ceil.tokens < len + (prio ? 0 : ld(t.headroom))) {
@@ -319,7 +336,10 @@ bool Policer::admit(Dir dir, uint32_t room, uint32_t cls, uint32_t bytes, uint64
     if (why) *why = reason;
     return false;
   }
-  if (host_rate) hb->tokens -= len;
+  if (hb) {
+    if (cap_rate) hb->cap_tokens -= len;
+    if (ld(hb->rate)) hb->tokens = std::max<int64_t>(hb->tokens - len, 0);
+  }
   charge(l, len);
   charge(m, len);
   charge(t, len);

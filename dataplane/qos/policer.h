@@ -85,19 +85,21 @@ inline constexpr uint32_t kHostSlots = uint32_t{1} << kHostSlotBits;  // 16384
 // buckets) instead of sharing it.
 inline constexpr uint64_t kHostIdleNs = 1'000'000'000;
 
-// The host's ceiling per direction. `rate`/`depth` are written by the Balancer (relaxed; 0 =
-// not set yet: the classroom's default, i.e. the per-host cap or no limit); tokens and last_ns
-// by the worker.
-struct HostBucket {
-  int64_t tokens = 0;
+// One host in one direction (one cache line): its cap (a ceiling, never exceeded) and its fair
+// share (an assured rate: within it the host passes a full classroom, like a guaranteed class;
+// above it, it borrows the classroom's spare tokens). Rates and depths are written by the
+// Balancer (relaxed; rate 0 = not set: the cap is then the classroom's per-host cap, the share
+// none); tokens and last_ns by the worker.
+struct alignas(64) HostBucket {
+  int64_t cap_tokens = 0;
+  uint64_t cap_rate = 0;
+  int64_t cap_depth = 0;
+  int64_t tokens = 0;  // fair share
   uint64_t rate = 0;
   int64_t depth = 0;
   uint64_t last_ns = 0;
 };
-struct alignas(64) HostSlot {
-  HostBucket dir[2];
-};
-static_assert(sizeof(HostSlot) == 64);
+static_assert(sizeof(HostBucket) == 64);
 // Who holds the slot and what it offered (the Balancer's demand); the worker writes, the
 // control thread reads relaxed.
 struct alignas(64) HostStats {
@@ -174,10 +176,14 @@ class Policer {
     return room < rooms_ ? room_bps_[static_cast<size_t>(d) * rooms_ + room] : 0;
   }
   const HostStats& host_stats(uint32_t slot) const { return host_stats_[slot]; }
-  const HostSlot& host_slot(uint32_t slot) const { return hosts_[slot]; }
-  // Sets this worker's ceiling of slot `slot` in `d` (Balancer): `bps` (0 = unset: the
-  // classroom's default) with a bucket of depth_bytes(depth_bps); relaxed stores.
-  void set_host_rate(uint32_t slot, Dir d, uint64_t bps, uint64_t depth_bps);
+  const HostBucket& host_bucket(uint32_t slot, Dir d) const {
+    return hosts_[size_t{slot} * 2 + static_cast<size_t>(d)];
+  }
+  // This worker's fair share (`share_bps`, assured) and cap (`cap_bps`) of slot `slot` in `d`
+  // (Balancer; 0 = unset: no share / the classroom's per-host cap), buckets of
+  // depth_bytes(depth_bps) and of the cap's depth_bytes(cap_depth_bps); relaxed stores.
+  void set_host(uint32_t slot, Dir d, uint64_t share_bps, uint64_t depth_bps, uint64_t cap_bps,
+                uint64_t cap_depth_bps);
   uint64_t host_claims() const { return host_claims_; }
   uint64_t host_collisions() const { return host_collisions_; }
 
@@ -207,7 +213,7 @@ class Policer {
   };
   std::vector<RoomHost> room_host_;  // per classroom; empty = no per-host zone
   std::vector<uint64_t> room_bps_;   // [dir][room] the classroom's rate, bits/s
-  std::vector<HostSlot> hosts_;      // kHostSlots, or empty
+  std::vector<HostBucket> hosts_;    // [slot][dir], kHostSlots x 2, or empty
   std::vector<HostStats> host_stats_;
   uint32_t burst_ms_ = 0;
   uint64_t host_claims_ = 0;

@@ -36,7 +36,7 @@ T ld(const T& v) {
 }
 
 // Per host: the slots that saw a packet in the last kHostIdleNs (active hosts per classroom),
-// and the busiest kMaxHostsListed of them with their ceilings and drops.
+// and the busiest kMaxHostsListed of them with their shares, caps and drops.
 nlohmann::json hosts_json(const Shaper& shaper, const Policer& p, uint64_t now_ns) {
   std::vector<uint32_t> active;
   std::vector<uint32_t> per_room(p.classrooms(), 0);
@@ -66,10 +66,10 @@ nlohmann::json hosts_json(const Shaper& shaper, const Policer& p, uint64_t now_n
   for (size_t i = 0; i < listed; ++i) {
     const uint32_t h = active[i];
     const HostStats& s = p.host_stats(h);
-    const HostSlot& b = p.host_slot(h);
     const uint32_t room = ld(s.room);
-    auto ceiling = [&](int d) {  // this worker's ceiling: its share, else the default (cap)
-      const uint64_t r = ld(b.dir[d].rate);
+    auto share = [&](Dir d) { return bps_of(ld(p.host_bucket(h, d).rate)); };
+    auto cap = [&](Dir d) {  // this worker's part of the cap, else the classroom's
+      const uint64_t r = ld(p.host_bucket(h, d).cap_rate);
       return r ? bps_of(r) : p.room_host_cap_bps(room);
     };
     list.push_back({{"address", address_text(s.addr)},
@@ -79,8 +79,10 @@ nlohmann::json hosts_json(const Shaper& shaper, const Policer& p, uint64_t now_n
                     {"offered_bytes_down", ld(s.offered[1])},
                     {"dropped_packets_up", ld(s.drop_packets[0])},
                     {"dropped_packets_down", ld(s.drop_packets[1])},
-                    {"ceiling_bps_up", ceiling(0)},
-                    {"ceiling_bps_down", ceiling(1)}});
+                    {"share_bps_up", share(Dir::kUp)},
+                    {"share_bps_down", share(Dir::kDown)},
+                    {"cap_bps_up", cap(Dir::kUp)},
+                    {"cap_bps_down", cap(Dir::kDown)}});
   }
   return {{"slots", kHostSlots}, {"active", active.size()}, {"classrooms", rooms}, {"list", list}};
 }

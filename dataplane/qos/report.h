@@ -14,7 +14,8 @@ namespace cg::qos {
 //   rate_bps_up, rate_bps_down}], "classrooms": [...same, only with traffic], "uplink": {...},
 //   "counters": {qos_*}, and with a per-host zone "hosts": {slots, active, classrooms:
 //   [{name, active_hosts, fair, cap_bps}], list: the 64 busiest active hosts [{address, slot,
-//   classroom, offered_bytes_up/down, dropped_packets_up/down, ceiling_bps_up/down}]}}
+//   classroom, offered_bytes_up/down, dropped_packets_up/down, share_bps_up/down (this
+//   worker's fair share, 0 = none), cap_bps_up/down}]}}
 //   — null when the shaper has no bandwidth plan. Active = a packet in the last second.
 nlohmann::json report_json(const Shaper& shaper, uint64_t now_ns);
 

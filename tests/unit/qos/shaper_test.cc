@@ -235,7 +235,8 @@ bandwidth:
   EXPECT_EQ(j["hosts"]["classrooms"][0]["name"], "lab");
   EXPECT_EQ(j["hosts"]["classrooms"][0]["active_hosts"], 2u);
   EXPECT_EQ(j["hosts"]["list"][0]["address"], "10.30.0.5");  // the busiest first
-  EXPECT_EQ(j["hosts"]["list"][0]["ceiling_bps_down"], 5'000'000u);
+  EXPECT_EQ(j["hosts"]["list"][0]["cap_bps_down"], 5'000'000u);
+  EXPECT_EQ(j["hosts"]["list"][0]["share_bps_down"], 0u);  // no fair share (and no Balancer)
   EXPECT_GT(j["hosts"]["list"][1]["dropped_packets_down"].get<uint64_t>(), 0u);
 }
 
