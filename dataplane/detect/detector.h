@@ -51,6 +51,7 @@ struct DetectConfig {
   uint32_t event_ring = 4096;      // events per worker ring (power of two)
   // Event stream on the control thread (live dataplane; dataplane/export/event_hub.h).
   uint32_t subscriber_buffer = 4u << 20;  // bytes waiting per events.subscribe connection
+  uint64_t backlog_bytes = 16u << 20;     // recent event lines kept for resume (0 = off)
   std::string eve_file;                   // eve.json path, empty = none
   uint64_t eve_max_bytes = 64u << 20;     // rotate eve.json beyond this size
   uint32_t eve_keep = 5;                  // rotated files kept

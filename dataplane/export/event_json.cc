@@ -147,8 +147,11 @@ nlohmann::json to_json(const Event& ev, const EventContext& ctx) {
   nlohmann::json j;
   j["timestamp"] = eve_timestamp(ev.ts_ns);
   char id[48];
-  std::snprintf(id, sizeof(id), "%08x-%d-%" PRIu64, ctx.run_id, static_cast<int>(ev.worker),
-                ev.seq);
+  if (ev.kind == EventKind::kOverflow)  // made by the event hub, numbered by it
+    std::snprintf(id, sizeof(id), "%08x-hub-%" PRIu64, ctx.run_id, ev.seq);
+  else
+    std::snprintf(id, sizeof(id), "%08x-%d-%" PRIu64, ctx.run_id, static_cast<int>(ev.worker),
+                  ev.seq);
   j["event_id"] = id;
   j["schema_version"] = kEventSchemaVersion;
   const std::string school = !ctx.school_id.empty() ? ctx.school_id

@@ -35,7 +35,8 @@ std::string zone_name(const api::PolicyImage& im, const std::array<uint8_t, 16>&
 nlohmann::json to_json(const Event& ev, const EventContext& ctx);
 
 // An overflow event: `lost` events were dropped at `where` ("worker_ring", "subscriber",
-// "eve_file") since the previous report.
+// "eve_file", "backlog") since the previous report. Its event id is <run>-hub-<seq>: the event
+// hub numbers the overflow events it makes (seq), so each has its own id.
 Event overflow_event(uint64_t ts_ns, const char* where, uint64_t lost, int worker);
 
 }  // namespace cg::exporter

@@ -194,6 +194,12 @@ const std::vector<KeyDecl>& keys() {
       {"detect.events.subscriber_buffer_kb", Kind::kUint, 16, 1048576, "4096", {},
        "KiB of events waiting per events.subscribe client; beyond: counted, reported as overflow",
        [](C& c, const N& n) { c.pipeline.detect.subscriber_buffer = n.as<uint32_t>() * 1024; }},
+      {"detect.events.backlog_kb", Kind::kUint, 0, 4194304, "16384", {},
+       "KiB of the most recent event lines kept (also with no subscriber) so that "
+       "events.subscribe can resume after a given stream_seq; 0: no backlog, no resume",
+       [](C& c, const N& n) {
+         c.pipeline.detect.backlog_bytes = uint64_t{n.as<uint32_t>()} << 10;
+       }},
       {"detect.events.eve_file", Kind::kString, 0, 0, "", {},
        "also write events to this eve.json file (empty: no file)",
        [](C& c, const N& n) { c.pipeline.detect.eve_file = n.as<std::string>(); }},

@@ -130,14 +130,15 @@ void ControlServer::serve(const std::atomic<bool>& stop) {
             auto req = nlohmann::json::parse(line, nullptr, false);
             if (req.is_object() && req.value("v", 0) == kControlProtocolVersion &&
                 req.contains("cmd") && req["cmd"] == stream_cmd_) {
-              nlohmann::json ok = {{"v", kControlProtocolVersion}, {"ok", true},
-                                   {"stream", stream_cmd_}};
-              if (write_all(c.fd, ok.dump() + "\n")) {
-                stream_fn_(req, c.fd);
-              } else {
-                ::close(c.fd);
+              nlohmann::json ack = stream_fn_(req, c.fd);
+              ack["v"] = kControlProtocolVersion;
+              if (!ack.value("ok", false)) {
+                drop = !write_all(c.fd, ack.dump() + "\n");
+                continue;
               }
-              c.fd = -1;  // not ours any more
+              ack["stream"] = stream_cmd_;
+              write_all(c.fd, ack.dump() + "\n");  // a failed write: the new owner sees it
+              c.fd = -1;                             // not ours any more
               break;
             }
           }

@@ -22,11 +22,13 @@ class ControlServer {
   explicit ControlServer(Handler handler) : handler_(std::move(handler)) {}
   ~ControlServer();
 
-  // A streaming command (events.subscribe): the server answers {"v":1,"ok":true,"stream":CMD}
-  // and hands the connection to `fn`, which owns the fd from then on (the request/response
-  // loop no longer reads it). `tick` runs on the control thread after every poll round (at
-  // most 100 ms apart), e.g. to move events to stream subscribers.
-  using StreamFn = std::function<void(const nlohmann::json& request, int fd)>;
+  // A streaming command (events.subscribe): `fn` checks the request and returns the fields of
+  // the answer. {"ok":true,...}: `fn` has taken the connection (it owns the fd from then on and
+  // writes nothing to it before returning; the request/response loop no longer reads it) and
+  // the server answers {"v":1,"ok":true,"stream":CMD,...}. {"ok":false,"error":...}: the server
+  // answers that and the connection stays a request/response one. `tick` runs on the control
+  // thread after every poll round (at most 100 ms apart), e.g. to move events to subscribers.
+  using StreamFn = std::function<nlohmann::json(const nlohmann::json& request, int fd)>;
   void set_stream(std::string cmd, StreamFn fn) {
     stream_cmd_ = std::move(cmd);
     stream_fn_ = std::move(fn);

@@ -497,6 +497,11 @@ class Dataplane {
       for (size_t i = 0; i < static_cast<size_t>(exporter::HubCounter::kCount); ++i)
         total[exporter::hub_counter_name(static_cast<exporter::HubCounter>(i))] =
             hub_->counter(static_cast<exporter::HubCounter>(i));
+    if (hub_) {  // the event stream's position and its resume backlog (gauges)
+      total["events_stream_seq"] = hub_->stream_seq();
+      total["events_backlog_lines"] = hub_->backlog() ? hub_->backlog()->lines() : 0;
+      total["events_backlog_bytes"] = hub_->backlog() ? hub_->backlog()->bytes() : 0;
+    }
     if (drain_)
       for (size_t i = 0; i < static_cast<size_t>(exporter::IpfixCounter::kCount); ++i)
         total[exporter::ipfix_counter_name(static_cast<exporter::IpfixCounter>(i))] =
@@ -690,6 +695,7 @@ class Dataplane {
     hub_cfg.eve_path = dc.eve_file;
     hub_cfg.eve_max_bytes = dc.eve_max_bytes;
     hub_cfg.eve_keep = dc.eve_keep;
+    hub_cfg.backlog_bytes = dc.backlog_bytes;
     exporter::EventContext ectx;
     ectx.run_id = static_cast<uint32_t>(wall0 ^ (wall0 >> 32) ^ static_cast<uint64_t>(getpid()));
     exporter::EventHub hub(hub_cfg, ectx);
@@ -750,8 +756,14 @@ class Dataplane {
           j["evidence"] = {{"file", file}, {"packets", packets}};
       });
     }
-    server.set_stream("events.subscribe",
-                      [&hub](const nlohmann::json&, int fd) { hub.subscribe(fd); });
+    // {"after":{"run","seq"}}: replay from the hub's backlog first (stream resume).
+    server.set_stream("events.subscribe", [&hub](const nlohmann::json& req, int fd) {
+      exporter::SubscribeArgs args;
+      std::string error;
+      if (!exporter::parse_subscribe(req, &args, &error))
+        return nlohmann::json{{"ok", false}, {"error", error}};
+      return hub.subscribe(fd, args);
+    });
     server.set_tick([this, &hub, ectx]() mutable {
       const uint64_t now = wall_now_ns();
       // Events name the zone the active policy resolves (as --replay does with its image).
