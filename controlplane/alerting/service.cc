@@ -5,6 +5,9 @@
 #include <cstdio>
 
 namespace cg::alerting {
+namespace {
+constexpr const char* kEvaluatedKey = "events.evaluated_through";  // store row id (progress)
+}  // namespace
 
 Millis backoff_delay(const DeliveryConfig& d, uint32_t attempts) {
   double ms = static_cast<double>(d.backoff_initial.count()) *
@@ -24,6 +27,7 @@ std::unique_ptr<Service> Service::create(std::shared_ptr<const AlertingConfig> c
   if (!store) return nullptr;
   std::unique_ptr<Service> svc(new Service(config, clock, std::move(store), limits));
   svc->engine_.set_next_alert_id(svc->store_->max_alert_id() + 1);
+  svc->evaluated_ = svc->store_->progress(kEvaluatedKey).value_or(-1);
   for (auto& s : svc->store_->silences()) svc->engine_.add_silence(std::move(s));
   // Dedup state survives a restart: alerts still inside their window absorb repeats (oldest
   // first, so the newest alert of a key wins).
@@ -43,52 +47,88 @@ Service::~Service() {
   stop();
 }
 
+bool Service::record(const Engine::Outcome& out, int64_t now_ms) {
+  bool ok = true;
+  for (const auto& f : out.folded) {
+    auto a = store_->alert(f.alert_id);
+    if (!a) continue;  // evicted from the store by retention: nothing to fold into
+    a->events += f.events;
+    a->last_seen = f.last_seen;
+    ok = ok && store_->put_alert(*a);
+  }
+  uint64_t pending = out.raised.empty() ? 0 : store_->pending_count();
+  for (const auto& a : out.raised) {
+    ok = ok && store_->put_alert(a);
+    if (a.state == AlertState::kSilenced) continue;
+    for (const auto& ch : a.channels) {
+      if (pending >= config_->delivery.max_queue) {
+        ++counters_.deliveries_refused_queue_full;
+        std::fprintf(stderr, "alerting: alert %llu to %s refused: queue_full (%llu pending)\n",
+                     static_cast<unsigned long long>(a.id), ch.c_str(),
+                     static_cast<unsigned long long>(pending));
+        ok = ok && store_->enqueue(a.id, ch, DeliveryState::kRefused, now_ms, "queue_full");
+        continue;
+      }
+      ok = ok && store_->enqueue(a.id, ch, DeliveryState::kPending, now_ms, "");
+      ++pending;
+      ++counters_.deliveries_queued;
+    }
+  }
+  return ok;
+}
+
+bool Service::finish(bool ok) {
+  if (ok && store_->commit()) return true;
+  ++counters_.store_errors;
+  std::fprintf(stderr, "alerting: store: %s\n", store_->last_error().c_str());
+  store_->rollback();
+  // The engine already advanced; the caller sees no alerts and store_errors counts it.
+  return false;
+}
+
 std::vector<Alert> Service::ingest(const nlohmann::json& event) {
   std::vector<Alert> raised;
   {
     std::lock_guard lock(mu_);
     TimePoint t = now();
-    int64_t now_ms = to_ms(t);
     Engine::Outcome out = engine_.ingest(event, t);
     if (out.raised.empty() && out.folded.empty()) return raised;
-    bool ok = store_->begin();
-    for (const auto& f : out.folded) {
-      auto a = store_->alert(f.alert_id);
-      if (!a) continue;  // evicted from the store by retention: nothing to fold into
-      a->events += f.events;
-      a->last_seen = f.last_seen;
-      ok = ok && store_->put_alert(*a);
-    }
-    uint64_t pending = store_->pending_count();
-    for (const auto& a : out.raised) {
-      ok = ok && store_->put_alert(a);
-      if (a.state == AlertState::kSilenced) continue;
-      for (const auto& ch : a.channels) {
-        if (pending >= config_->delivery.max_queue) {
-          ++counters_.deliveries_refused_queue_full;
-          std::fprintf(stderr, "alerting: alert %llu to %s refused: queue_full (%llu pending)\n",
-                       static_cast<unsigned long long>(a.id), ch.c_str(),
-                       static_cast<unsigned long long>(pending));
-          ok = ok && store_->enqueue(a.id, ch, DeliveryState::kRefused, now_ms, "queue_full");
-          continue;
-        }
-        ok = ok && store_->enqueue(a.id, ch, DeliveryState::kPending, now_ms, "");
-        ++pending;
-        ++counters_.deliveries_queued;
-      }
-    }
-    if (ok && store_->commit()) {
-      raised = std::move(out.raised);
-    } else {
-      ++counters_.store_errors;
-      std::fprintf(stderr, "alerting: store: %s\n", store_->last_error().c_str());
-      store_->rollback();
-      // The engine already advanced; the caller sees no alerts and store_errors counts it.
-    }
+    const bool ok = store_->begin() && record(out, to_ms(t));
+    if (finish(ok)) raised = std::move(out.raised);
     wake_ = true;
   }
   cv_.notify_all();
   return raised;
+}
+
+std::vector<Alert> Service::ingest_stored(const std::vector<nlohmann::json>& events,
+                                          int64_t through) {
+  std::vector<Alert> raised;
+  {
+    std::lock_guard lock(mu_);
+    if (through <= evaluated_) return raised;
+    TimePoint t = now();
+    const int64_t now_ms = to_ms(t);
+    bool ok = store_->begin();
+    std::vector<Alert> batch;
+    for (const auto& e : events) {
+      Engine::Outcome out = engine_.ingest(e, t);
+      if (out.raised.empty() && out.folded.empty()) continue;
+      ok = ok && record(out, now_ms);
+      for (auto& a : out.raised) batch.push_back(std::move(a));
+    }
+    ok = ok && store_->put_progress(kEvaluatedKey, through);
+    if (finish(ok)) raised = std::move(batch);
+    evaluated_ = through;  // the engine has seen them, committed or not
+    wake_ = !raised.empty() || wake_;
+  }
+  cv_.notify_all();
+  return raised;
+}
+
+int64_t Service::evaluated_through() {
+  std::lock_guard lock(mu_);
+  return evaluated_;
 }
 
 size_t Service::pump() {

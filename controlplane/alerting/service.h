@@ -67,6 +67,14 @@ class Service {
 
   // Evaluates one event at the clock's time; returns the alerts it raised (open or silenced).
   std::vector<Alert> ingest(const nlohmann::json& event);
+  // Exactly-once evaluation of stored events (cg-controld's event store, row ids ascending):
+  // evaluates `events` and records that every row through `through` (>= their last id) was
+  // evaluated, in the same transaction as the alerts and deliveries they produced; a kill -9
+  // leaves both or neither. A batch with `through` <= evaluated_through() is skipped (already
+  // seen). `events` may be empty (moves the mark only).
+  std::vector<Alert> ingest_stored(const std::vector<nlohmann::json>& events, int64_t through);
+  // The store row id evaluated through (persisted); -1 when this queue never evaluated one.
+  int64_t evaluated_through();
 
   // Tries every due delivery once (up to delivery.batch); returns how many were sent.
   size_t pump();
@@ -93,6 +101,10 @@ class Service {
   Service(std::shared_ptr<const AlertingConfig> config, const cp::Clock& clock,
           std::unique_ptr<Store> store, EngineLimits limits);
   void delivery_loop(Millis idle);
+  // Under mu_, inside a transaction: folds, new alerts and their deliveries of one evaluation.
+  bool record(const Engine::Outcome& out, int64_t now_ms);
+  // Under mu_: commits (true) or rolls back, counts and logs (false).
+  bool finish(bool ok);
 
   std::shared_ptr<const AlertingConfig> config_;
   TimePoint now() const { return from_us(clock_.now_us()); }
@@ -109,6 +121,7 @@ class Service {
   std::condition_variable cv_;
   bool stopping_ = false;
   bool wake_ = false;
+  int64_t evaluated_ = -1;  // ingest_stored's mark (also persisted)
 };
 
 }  // namespace cg::alerting

@@ -79,6 +79,10 @@ CREATE TABLE IF NOT EXISTS silences (
   id TEXT PRIMARY KEY,
   body TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS progress (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
 )sql";
 
 Delivery read_delivery(Stmt& s) {
@@ -170,6 +174,21 @@ bool Store::commit() {
 }
 void Store::rollback() {
   exec("ROLLBACK;");
+}
+
+bool Store::put_progress(const std::string& key, int64_t value) {
+  Stmt s(prepare("INSERT OR REPLACE INTO progress(key, value) VALUES (?, ?)"));
+  if (!s) return false;
+  s.text(1, key).i64(2, value);
+  return s.step() == SQLITE_DONE || fail();
+}
+
+std::optional<int64_t> Store::progress(const std::string& key) {
+  Stmt s(prepare("SELECT value FROM progress WHERE key = ?"));
+  if (!s) return std::nullopt;
+  s.text(1, key);
+  if (s.step() != SQLITE_ROW) return std::nullopt;
+  return s.col_i64(0);
 }
 
 bool Store::put_alert(const Alert& a) {

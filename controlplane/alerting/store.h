@@ -1,5 +1,5 @@
 // The alerting store: one SQLite file (WAL, synchronous=FULL) holding alerts, the delivery
-// queue and runtime silences, so alerts, acknowledgements, pending deliveries and silences
+// queue, runtime silences and progress marks, so alerts, acknowledgements, pending deliveries and silences
 // survive a restart. Not thread-safe: the Service serialises access.
 #pragma once
 
@@ -64,6 +64,11 @@ class Store {
   bool mark_orphaned(int64_t id, const std::string& error);
   uint64_t pending_count();
   std::optional<int64_t> next_due_ms();
+
+  // Named progress marks (e.g. the event-store row id evaluated through), written in the
+  // caller's transaction together with what the progress produced.
+  bool put_progress(const std::string& key, int64_t value);
+  std::optional<int64_t> progress(const std::string& key);
 
   bool put_silence(const Silence& s);
   bool delete_silence(const std::string& id);

@@ -9,8 +9,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
-#include <unordered_set>
 
 #include "controlplane/common/util.h"
 
@@ -117,6 +117,22 @@ bool event_from_line(const std::string& line, const Enrichment& e, store::Event*
   return event_from_json(j, e, out, error);
 }
 
+std::string position_to_json(const StreamPosition& p) {
+  return json{{"run", p.run}, {"seq", p.seq}}.dump();
+}
+
+bool position_from_json(const std::string& text, StreamPosition* p) {
+  json j = json::parse(text, nullptr, false);
+  if (!j.is_object()) return false;
+  auto run = j.find("run");
+  auto seq = j.find("seq");
+  if (run == j.end() || !run->is_string() || seq == j.end() || !seq->is_number_unsigned())
+    return false;
+  p->run = run->get<std::string>();
+  p->seq = seq->get<uint64_t>();
+  return true;
+}
+
 void EventIngest::start() {
   stop_ = false;
   thread_ = std::thread([this] { run(); });
@@ -132,42 +148,55 @@ IngestCounters EventIngest::counters() {
   return c_;
 }
 
-bool EventIngest::flush(std::vector<store::Event>* pending) {
+bool EventIngest::flush(std::vector<Pending>* pending) {
   if (pending->empty()) return true;
   size_t batch = std::min(pending->size(), cfg_.batch);
-  std::vector<store::Event> head(pending->begin(), pending->begin() + static_cast<long>(batch));
+  std::vector<store::Event> head;
+  head.reserve(batch);
+  const StreamPosition* pos = nullptr;  // of the batch's last event that had one
+  for (size_t i = 0; i < batch; ++i) {
+    head.push_back((*pending)[i].ev);
+    if ((*pending)[i].pos.seq) pos = &(*pending)[i].pos;
+  }
   size_t inserted = 0;
-  std::vector<std::string> fresh;
-  if (!store_.insert_events(head, &inserted, sink_ ? &fresh : nullptr)) {
+  if (!store_.insert_events(head, &inserted)) {
     std::lock_guard lock(mu_);
     ++c_.store_errors;
     return false;
   }
+  // Right after the commit: a kill -9 in between leaves an older position, i.e. duplicates.
+  const bool pos_ok = !pos || store_.put_state(kStreamPositionKey, position_to_json(*pos));
   pending->erase(pending->begin(), pending->begin() + static_cast<long>(batch));
-  if (sink_ && !fresh.empty()) {
-    std::unordered_set<std::string> ids(fresh.begin(), fresh.end());
-    std::vector<store::Event> stored;
-    stored.reserve(fresh.size());
-    for (auto& e : head)
-      if (ids.erase(e.event_id)) stored.push_back(std::move(e));  // erase: one per event_id
-    sink_(stored);
-  }
-  // Counted after the sink: once `stored` shows an event, the alert engine has seen it too.
+  if (hook_ && inserted) hook_();
+  // Counted after the hook: once `stored` shows an event, the alert engine has seen it too.
   std::lock_guard lock(mu_);
   c_.stored += inserted;
   c_.duplicates += batch - inserted;
   ++c_.batches;
+  if (!pos_ok) ++c_.position_errors;
   return true;
 }
 
 void EventIngest::run() {
   using Clock = std::chrono::steady_clock;
-  std::vector<store::Event> pending;
+  std::vector<Pending> pending;
+  // The newest position known: persisted by the last run, then what this one received.
+  StreamPosition pos;
+  {
+    std::string text;
+    bool found = false;
+    if (store_.get_state(kStreamPositionKey, &text, &found) && found &&
+        !position_from_json(text, &pos))
+      pos = {};
+  }
   int backoff_ms = 100;
   while (!stop_) {
     int fd = connect_unix(cfg_.socket);
-    static const std::string kSubscribe = "{\"v\":1,\"cmd\":\"events.subscribe\"}\n";
-    if (fd >= 0 && ::send(fd, kSubscribe.data(), kSubscribe.size(), MSG_NOSIGNAL) < 0) {
+    const std::string subscribe =
+        json{{"v", 1}, {"cmd", "events.subscribe"}, {"after", {{"run", pos.run}, {"seq", pos.seq}}}}
+            .dump() +
+        "\n";
+    if (fd >= 0 && ::send(fd, subscribe.data(), subscribe.size(), MSG_NOSIGNAL) < 0) {
       close(fd);
       fd = -1;
     }
@@ -178,12 +207,15 @@ void EventIngest::run() {
       backoff_ms = std::min(backoff_ms * 2, 5000);
       continue;
     }
-    backoff_ms = 100;
     {
       std::lock_guard lock(mu_);
       ++c_.connects;
+      if (!pos.run.empty()) ++c_.resumes;
     }
     std::string buf;
+    std::string run;         // the run the acknowledgement names ("" = an older dataplane)
+    uint64_t replay_to = 0;  // lines up to this stream_seq come from the backlog
+    bool acked = false, refused = false;
     auto oldest = Clock::now();
     auto refreshed = Clock::now() - std::chrono::seconds(10);
     bool open = true;
@@ -204,25 +236,51 @@ void EventIngest::run() {
         } else {
           buf.append(chunk, static_cast<size_t>(n));
           size_t start = 0;
-          for (size_t nl; (nl = buf.find('\n', start)) != std::string::npos; start = nl + 1) {
+          for (size_t nl; open && (nl = buf.find('\n', start)) != std::string::npos;
+               start = nl + 1) {
             std::string line = buf.substr(start, nl - start);
             store::Event ev;
             std::string err;
             json j = json::parse(line, nullptr, false);
-            // The subscribe acknowledgement ({"v":1,"ok":true,...}) is not an event.
-            if (j.is_object() && j.contains("ok") && !j.contains("event_id")) continue;
+            if (!acked && j.is_object() && j.contains("ok") && !j.contains("event_id")) {
+              // The acknowledgement: {"v":1,"ok":true,"stream":...,"run":...,"replay_from":...}
+              acked = true;
+              if (!j.value("ok", false)) {
+                std::fprintf(stderr, "cg-controld: events.subscribe refused: %s\n",
+                             line.substr(0, 512).c_str());
+                std::lock_guard lock(mu_);
+                ++c_.refused;
+                refused = true;
+                open = false;
+                continue;
+              }
+              backoff_ms = 100;
+              if (auto it = j.find("run"); it != j.end() && it->is_string()) run = *it;
+              if (j.value("replay_lines", uint64_t{0}) > 0) replay_to = j.value("seq", uint64_t{0});
+              continue;
+            }
+            Pending held;
+            if (auto it = j.is_object() ? j.find("stream_seq") : j.end();
+                it != j.end() && it->is_number_unsigned() && !run.empty()) {
+              held.pos = {run, it->get<uint64_t>()};
+              pos = held.pos;
+            }
             std::lock_guard lock(mu_);
-            if (!event_from_json(j, enrich_, &ev, &err)) {
+            if (!event_from_json(j, enrich_, &held.ev, &err)) {
               ++c_.malformed;
               continue;
             }
             ++c_.received;
+            if (held.pos.seq && held.pos.seq <= replay_to) ++c_.replayed;
+            if (held.ev.event_type == "overflow")
+              if (auto o = j.find("overflow"); o != j.end() && o->is_object())
+                c_.stream_lost += o->value("lost", uint64_t{0});
             if (pending.size() >= cfg_.max_backlog) {
               ++c_.dropped_backlog;
               continue;
             }
             if (pending.empty()) oldest = Clock::now();
-            pending.push_back(std::move(ev));
+            pending.push_back(std::move(held));
           }
           buf.erase(0, start);
           if (buf.size() > (1u << 20)) {  // one line longer than 1 MiB: not an event
@@ -235,16 +293,22 @@ void EventIngest::run() {
         open = false;
       }
       auto age = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - oldest);
-      while (pending.size() >= cfg_.batch ||
-             (!pending.empty() && age.count() >= cfg_.flush_ms)) {
+      while (pending.size() >= cfg_.batch || (!pending.empty() && age.count() >= cfg_.flush_ms)) {
         if (!flush(&pending)) break;  // retried on the next round; the backlog is bounded
         oldest = Clock::now();
         age = std::chrono::milliseconds(0);
       }
     }
     close(fd);
-    std::lock_guard lock(mu_);
-    ++c_.disconnects;
+    {
+      std::lock_guard lock(mu_);
+      ++c_.disconnects;
+    }
+    if (refused) {  // e.g. an 'after' this dataplane does not accept: do not hammer it
+      for (int waited = 0; waited < backoff_ms && !stop_; waited += 50)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      backoff_ms = std::min(backoff_ms * 2, 5000);
+    }
   }
   while (!pending.empty() && flush(&pending)) {
   }
@@ -262,11 +326,20 @@ std::string EventIngest::metrics_text() {
   m("cg_controld_events_duplicate_total", "events already stored (same event_id)", c.duplicates);
   m("cg_controld_events_malformed_total", "stream lines that were not valid events", c.malformed);
   m("cg_controld_events_batches_total", "store transactions", c.batches);
-  m("cg_controld_events_store_errors_total", "failed store transactions (retried)",
-    c.store_errors);
+  m("cg_controld_events_store_errors_total", "failed store transactions (retried)", c.store_errors);
   m("cg_controld_events_dropped_total", "events dropped: backlog full while the store failed",
     c.dropped_backlog);
   m("cg_controld_events_connects_total", "event stream connections", c.connects);
+  m("cg_controld_events_resumes_total", "subscribes that resumed after a stored stream position",
+    c.resumes);
+  m("cg_controld_events_replayed_total", "events the dataplane replayed from its backlog",
+    c.replayed);
+  m("cg_controld_events_stream_lost_total", "events the dataplane reported lost (overflow)",
+    c.stream_lost);
+  m("cg_controld_events_subscribe_refused_total", "subscribe requests the dataplane refused",
+    c.refused);
+  m("cg_controld_events_position_errors_total",
+    "stream positions not persisted (harmless: duplicates on resume)", c.position_errors);
   return o;
 }
 

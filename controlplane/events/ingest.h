@@ -1,9 +1,16 @@
-// Event ingest: follows the dataplane's event stream ({"v":1,"cmd":"events.subscribe"} on the
-// control socket, then one EVE-style JSON event per line; dataplane/api/event.schema.json),
-// enriches each event (school id, zone name from the current policy's zones when the dataplane
-// did not name one), and stores them in batches. A batch is acknowledged (counted in `stored`)
-// only after the store committed it; a failed commit is retried with the same batch, so nothing
-// acknowledged is ever lost and duplicates (same event_id) are ignored by the store.
+// Event ingest: follows the dataplane's event stream ({"v":1,"cmd":"events.subscribe",
+// "after":{"run","seq"}} on the control socket, then one EVE-style JSON event per line;
+// dataplane/api/event.schema.json), enriches each event (school id, zone name from the current
+// policy's zones when the dataplane did not name one), and stores them in batches. A batch is
+// acknowledged (counted in `stored`) only after the store committed it; a failed commit is
+// retried with the same batch, so nothing acknowledged is ever lost and duplicates (same
+// event_id) are ignored by the store.
+//
+// Resume: after each commit the stream position of the batch's last event (the dataplane run
+// and its stream_seq) is persisted (state key kStreamPositionKey); every (re)connect, also the
+// first one after a restart, subscribes after the newest position known, so the dataplane
+// replays from its backlog what controld has not stored. A stale position only causes
+// duplicates, which the store skips.
 #pragma once
 
 #include <atomic>
@@ -45,14 +52,28 @@ struct IngestConfig {
 };
 
 struct IngestCounters {
-  uint64_t received = 0, stored = 0, duplicates = 0, malformed = 0, batches = 0,
-           store_errors = 0, connects = 0, disconnects = 0, dropped_backlog = 0;
+  uint64_t received = 0, stored = 0, duplicates = 0, malformed = 0, batches = 0, store_errors = 0,
+           connects = 0, disconnects = 0, dropped_backlog = 0;
+  uint64_t resumes = 0;          // subscribes that named a stream position
+  uint64_t replayed = 0;         // events the dataplane replayed from its backlog
+  uint64_t stream_lost = 0;      // events the dataplane reported lost (overflow events' counts)
+  uint64_t refused = 0;          // subscribe requests the dataplane refused
+  uint64_t position_errors = 0;  // stream positions that could not be persisted (harmless)
 };
 
-// Called on the ingest thread after each committed batch with the events that batch newly
-// stored (duplicates left out), in stream order: cg-controld feeds them to the alert engine, so
-// an event re-sent after a reconnect never counts twice toward a threshold.
-using StoredSink = std::function<void(const std::vector<store::Event>&)>;
+// Where the stream stands: the dataplane run (hex, as in event ids) and its stream_seq.
+struct StreamPosition {
+  std::string run;
+  uint64_t seq = 0;
+};
+inline constexpr const char* kStreamPositionKey = "events.stream_position";
+// {"run":"…","seq":N} <-> StreamPosition (the stored state value; false when malformed).
+std::string position_to_json(const StreamPosition& p);
+bool position_from_json(const std::string& text, StreamPosition* p);
+
+// Runs on the ingest thread after every committed batch that stored new events (cg-controld:
+// the alert feed, which reads what is new from the store).
+using CommitHook = std::function<void()>;
 
 class EventIngest {
  public:
@@ -61,19 +82,23 @@ class EventIngest {
     enrich_.school_id = std::move(school_id);
   }
   ~EventIngest() { stop(); }
-  void set_sink(StoredSink sink) { sink_ = std::move(sink); }  // before start()
+  void set_commit_hook(CommitHook hook) { hook_ = std::move(hook); }  // before start()
   void start();
   void stop();
   IngestCounters counters();
   std::string metrics_text();  // Prometheus lines
 
  private:
+  struct Pending {
+    store::Event ev;
+    StreamPosition pos;  // seq 0: the line had no stream_seq
+  };
   void run();
-  bool flush(std::vector<store::Event>* pending);
+  bool flush(std::vector<Pending>* pending);
   store::Store& store_;
   IngestConfig cfg_;
   ImageSource images_;
-  StoredSink sink_;
+  CommitHook hook_;
   Enrichment enrich_;
   std::atomic<bool> stop_{false};
   std::thread thread_;

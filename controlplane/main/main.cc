@@ -25,6 +25,7 @@
 #include "controlplane/commit/commit_service.h"
 #include "controlplane/config/config.h"
 #include "controlplane/dpclient/dataplane_client.h"
+#include "controlplane/events/alert_feed.h"
 #include "controlplane/events/ingest.h"
 #include "controlplane/quarantine/quarantine.h"
 #include "controlplane/retention/retention.h"
@@ -166,25 +167,40 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  // Every newly stored event goes through the alert engine (after its batch committed): the
-  // dataplane's (ingest) and controld's own (retention's budget warning).
-  auto to_alerts = [&alerts](const std::vector<cg::store::Event>& events) {
-    if (!alerts) return;
-    for (const auto& e : events) {
-      auto j = nlohmann::json::parse(e.body, nullptr, false);
-      if (!j.is_discarded()) alerts->ingest(j);
+  // Every stored event goes through the alert engine exactly once, in row-id order
+  // (events::AlertFeed reads the store after the engine's persisted mark): the dataplane's
+  // (after each committed ingest batch), controld's own (retention's budget warning), and at
+  // start what was stored but not evaluated before a crash (catch-up, before the live stream).
+  std::unique_ptr<cg::events::AlertFeed> alert_feed;
+  if (alerts) {
+    alert_feed = std::make_unique<cg::events::AlertFeed>(
+        *store, [&alerts](const std::vector<cg::store::Event>& events, int64_t through) {
+          std::vector<nlohmann::json> bodies;
+          bodies.reserve(events.size());
+          for (const auto& e : events)
+            bodies.push_back(nlohmann::json::parse(e.body, nullptr, false));
+          alerts->ingest_stored(bodies, through);
+        });
+    if (auto s = alert_feed->start(alerts->evaluated_through()); !s) {
+      std::fprintf(stderr, "cg-controld: alerting: event store: %s\n", s.message().c_str());
+      return 1;
     }
+    alert_feed->advance();
+  }
+  auto to_alerts = [&alert_feed](const std::vector<cg::store::Event>&) {
+    if (alert_feed) alert_feed->advance();
   };
-  if (ingest && alerts) ingest->set_sink(to_alerts);
+  if (ingest && alert_feed) ingest->set_commit_hook([&alert_feed] { alert_feed->advance(); });
   cg::retention::Retention retention(
       *store, audit, clock,
       {cfg.retention_days, uint64_t{cfg.retention_disk_budget_mb} * 1024 * 1024,
        static_cast<int>(cfg.retention_batch), 10000, cfg.school_id},
       to_alerts);
   retention.set_housekeeping([&auth] { auth.expire_sessions(); });
-  cg::api::Api api({*store, audit, auth, commit, dp, clock, [&ingest, &retention] {
+  cg::api::Api api({*store, audit, auth, commit, dp, clock, [&ingest, &retention, &alert_feed] {
                       return (ingest ? ingest->metrics_text() : std::string()) +
-                             retention.metrics_text();
+                             retention.metrics_text() +
+                             (alert_feed ? alert_feed->metrics_text() : std::string());
                     }});
   api.set_alerting(alerts.get());
 

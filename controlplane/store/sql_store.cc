@@ -212,6 +212,24 @@ class SqlStore final : public Store {
     return {};
   }
 
+  Status list_events_after(int64_t after_id, int limit, std::vector<Event>* out,
+                           int64_t* last_id) override {
+    std::vector<SqlRow> rows;
+    std::lock_guard lock(mu_);
+    if (auto s = c_->exec(std::string(kEventSelect) + " WHERE id > $1 ORDER BY id LIMIT $2",
+                          {after_id, int64_t{std::clamp(limit, 1, 10000)}}, &rows);
+        !s)
+      return s;
+    out->clear();
+    for (const auto& r : rows) out->push_back(event_from_row(r));
+    if (last_id) {
+      rows.clear();
+      if (auto s = c_->exec("SELECT COALESCE(MAX(id), 0) FROM events", {}, &rows); !s) return s;
+      *last_id = rows.empty() ? 0 : to_i64(rows[0][0]);
+    }
+    return {};
+  }
+
   Status add_revision(Revision* v) override {
     std::lock_guard lock(mu_);
     return transaction([&]() -> Status {

@@ -134,6 +134,11 @@ class Store {
   virtual Status count_events(const EventQuery& q, int64_t bucket_us,
                               std::vector<BucketCount>* out) = 0;
   virtual Status total_events(int64_t* n) = 0;
+  // Up to `limit` events with row id > `after_id`, ascending by id (the alert engine's catch-up
+  // cursor; cg-controld's ingest thread is the only writer, so ids grow in commit order).
+  // `last_id` (optional): the table's highest row id (0 when empty).
+  virtual Status list_events_after(int64_t after_id, int limit, std::vector<Event>* out,
+                                   int64_t* last_id = nullptr) = 0;
 
   // Revisions: number = highest + 1; prune keeps the newest `keep`.
   virtual Status add_revision(Revision* rev) = 0;

@@ -1,10 +1,17 @@
 #!/usr/bin/env python3
 """A stand-in for cg-dataplane's control socket (protocol v1: policy.prepare / policy.apply /
 policy.status / stats / health / events.subscribe), used by controld_test.py when no real
-dataplane socket is given, and by ingest_kill_test.py (the real dataplane's event stream belongs
-to the detection work). It does not compile anything: prepare accepts any text that does not
-contain the marker REJECT-ME. Test hook (not in the real protocol): {"cmd":"test.emit","events":[..]}
-sends the given events to every current events.subscribe stream (controld_alerts_test.py).
+dataplane socket is given, and by ingest_kill_test.py (ingest_real_dataplane_test.sh runs the
+same kill -9 against the real one). It does not compile anything: prepare accepts any text that
+does not contain the marker REJECT-ME.
+Event stream, as the real EventHub (dataplane/main/README.md, events.subscribe): every event gets
+a stream_seq of run RUN and stays in the backlog (unbounded here); {"after":{"run","seq"}}
+replays what follows seq of this run (everything for another run), no "after" = live only; the
+ack names the run and the replay. FAKE_EVENTS=N emits N sequential alerts from the start, 100
+every 20 ms, whether anyone is subscribed or not.
+Test hook (not in the real protocol): {"cmd":"test.emit","events":[..]} appends the given
+events to the stream; "subscribers" in its answer counts the streams open right now
+(controld_alerts_test.py, retention_test.py).
 Usage: fake_dataplane.py SOCKET"""
 import hashlib
 import json
@@ -51,48 +58,67 @@ def handle(req):
 
 
 EVENTS = int(os.environ.get("FAKE_EVENTS", "0"))
-next_event = [0]
-subscribers = []
+RUN = "0badcafe"
+backlog = []  # encoded lines; backlog[k] has stream_seq k + 1
+subscribers = [0]
+stream_cv = threading.Condition(lock)
+
+
+def append(events):
+    """Under lock: events enter the stream with the next stream_seq."""
+    for e in events:
+        e = dict(e, stream_seq=len(backlog) + 1)
+        backlog.append((json.dumps(e) + "\n").encode())
+    stream_cv.notify_all()
+
+
+def fake_alert(i):
+    return {"timestamp": "2026-11-29T23:54:56.%06d+0000" % (i % 1000000),
+            "event_type": "alert", "event_id": "%s-0-%d" % (RUN, i), "schema_version": 1,
+            "flow_id": i, "community_id": "1:LQU9qZlK+B5F3KDmev6m5PMibrg=",
+            "src_ip": "10.30.0.%d" % (i % 200), "src_port": 40000 + i % 20000,
+            "dest_ip": "203.0.113.9", "dest_port": 443, "proto": "TCP",
+            "detector": "port_scan", "alert": {"signature": "port scan", "severity": 2}}
+
+
+def generate():
+    for start in range(0, EVENTS, 100):
+        with lock:
+            append([fake_alert(i) for i in range(start, min(start + 100, EVENTS))])
+        time.sleep(0.02)
 
 
 def emit(events):
-    data = "".join(json.dumps(e) + "\n" for e in events).encode()
-    sent = 0
-    for conn in list(subscribers):
-        try:
-            conn.sendall(data)
-            sent += 1
-        except OSError:
-            subscribers.remove(conn)
-    return {"v": 1, "ok": True, "subscribers": sent, "events": len(events)}
+    append(events)
+    return {"v": 1, "ok": True, "subscribers": subscribers[0], "events": len(events)}
 
 
-def stream_events(conn):
-    """events.subscribe: sequential EVE-style alerts; a new subscriber continues where the last
-    one stopped (what the dataplane's bounded buffer does while controld is away)."""
-    conn.sendall(b'{"v":1,"ok":true}\n')
-    while next_event[0] < EVENTS:
-        chunk = []
-        for _ in range(100):
-            i = next_event[0]
-            if i >= EVENTS:
-                break
-            chunk.append(json.dumps({
-                "timestamp": "2026-11-29T23:54:56.%06d+0000" % (i % 1000000),
-                "event_type": "alert", "event_id": "0badcafe-0-%d" % i, "schema_version": 1,
-                "flow_id": i, "community_id": "1:LQU9qZlK+B5F3KDmev6m5PMibrg=",
-                "src_ip": "10.30.0.%d" % (i % 200), "src_port": 40000 + i % 20000,
-                "dest_ip": "203.0.113.9", "dest_port": 443, "proto": "TCP",
-                "detector": "port_scan", "alert": {"signature": "port scan", "severity": 2}}))
-            next_event[0] += 1
-        try:
-            conn.sendall(("\n".join(chunk) + "\n").encode())
-        except OSError:
-            return
-        time.sleep(0.01)
+def stream_events(conn, req):
+    after = req.get("after")
     with lock:
-        subscribers.append(conn)
-    threading.Event().wait()
+        now = len(backlog)
+        ack = {"v": 1, "ok": True, "stream": "events.subscribe", "run": RUN, "seq": now}
+        cursor = now
+        if isinstance(after, dict):
+            cursor = after.get("seq", 0) if after.get("run") == RUN else 0
+            cursor = min(cursor, now)
+            ack.update(replay_from=cursor + 1 if cursor < now else 0, replay_lines=now - cursor,
+                       lost=0)
+        subscribers[0] += 1
+    try:
+        conn.sendall((json.dumps(ack) + "\n").encode())
+        while True:
+            with lock:
+                while cursor >= len(backlog):
+                    stream_cv.wait()
+                chunk = b"".join(backlog[cursor:cursor + 500])
+                cursor = min(cursor + 500, len(backlog))
+            conn.sendall(chunk)
+    except OSError:
+        pass
+    finally:
+        with lock:
+            subscribers[0] -= 1
 
 
 def serve(conn):
@@ -108,7 +134,7 @@ def serve(conn):
                 try:
                     req = json.loads(line)
                     if req.get("cmd") == "events.subscribe":
-                        return stream_events(conn)
+                        return stream_events(conn, req)
                     if req.get("cmd") == "test.emit":
                         with lock:
                             resp = emit(req.get("events", []))
@@ -126,6 +152,7 @@ def main():
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.bind(path)
     s.listen(16)
+    threading.Thread(target=generate, daemon=True).start()
     while True:
         c, _ = s.accept()
         threading.Thread(target=serve, args=(c,), daemon=True).start()

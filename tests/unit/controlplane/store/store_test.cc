@@ -115,6 +115,34 @@ TEST_P(StoreTest, FreshIdsNameOnlyNewRows) {
   EXPECT_FALSE(ids.count(make_event(7).event_id));
 }
 
+// The alert engine's catch-up cursor: ascending row ids after a given one, in pages.
+TEST_P(StoreTest, ListEventsAfterWalksRowIdsInOrder) {
+  std::vector<Event> out;
+  int64_t last = -1;
+  ASSERT_TRUE(store_->list_events_after(0, 10, &out, &last));
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(last, 0);
+  insert(25);
+  std::vector<std::string> seen;
+  int64_t cursor = 0;
+  for (;;) {
+    ASSERT_TRUE(store_->list_events_after(cursor, 10, &out, &last));
+    if (out.empty()) break;
+    EXPECT_LE(out.size(), 10u);
+    for (const auto& e : out) {
+      EXPECT_GT(e.id, cursor);
+      cursor = e.id;
+      seen.push_back(e.event_id);
+    }
+  }
+  ASSERT_EQ(seen.size(), 25u);
+  for (int i = 0; i < 25; ++i) EXPECT_EQ(seen[static_cast<size_t>(i)], make_event(i).event_id);
+  EXPECT_EQ(last, cursor);
+  ASSERT_TRUE(store_->list_events_after(cursor - 1, 10, &out));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].body, make_event(24).body);
+}
+
 TEST_P(StoreTest, QueryFiltersAndFieldsRoundTrip) {
   insert(100);
   EventQuery q;
