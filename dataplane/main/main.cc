@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "dataplane/main/compile_for_loader.h"
 #include "dataplane/main/replay.h"
 #include "dataplane/runtime/config.h"
 #include "dataplane/runtime/control_server.h"
@@ -244,14 +245,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   cg::runtime::RunOptions opts;
-  opts.compile = [](const std::string& source, const std::string& origin) {
-    auto compiled = cg::policy::compile_policy(source, origin);
-    cg::runtime::CompiledPolicy out;
-    for (const auto& d : compiled.diagnostics)
-      out.diagnostics.push_back(cg::policy::format_diagnostic(d));
-    if (compiled.ok()) out.image = compiled.image;
-    return out;
-  };
+  opts.compile = cg::runtime::compile_for_loader;
   if (!policy_path.empty()) {
     if (!read_policy(policy_path, &opts.policy_source)) return 2;
     opts.policy_origin = policy_path;

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "policies/compiler/policy.h"
-#include "tests/unit/dataplane/compile_for_loader.h"
+#include "dataplane/main/compile_for_loader.h"
 #include "tests/unit/dataplane/rcu_readers.h"
 
 namespace cg::runtime {

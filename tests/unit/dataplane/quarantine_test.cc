@@ -16,7 +16,7 @@
 #include "dataplane/pipeline/pipeline.h"
 #include "dataplane/runtime/policy_loader.h"
 #include "policies/compiler/policy.h"
-#include "tests/unit/dataplane/compile_for_loader.h"
+#include "dataplane/main/compile_for_loader.h"
 #include "tests/unit/dataplane/frame_builder.h"
 #include "tests/unit/dataplane/rcu_readers.h"
 

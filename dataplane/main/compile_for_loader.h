@@ -1,5 +1,6 @@
-// The real policy compiler as the PolicyLoader's injected compiler (what cg-dataplane's main
-// passes), for loader tests.
+// The real policy compiler as the PolicyLoader's injected compiler: what cg-dataplane's main
+// passes (RunOptions::compile), and what the loader tests use. Header-only so the runtime
+// itself does not depend on the YAML compiler.
 #pragma once
 
 #include <string>
