@@ -33,6 +33,8 @@ void Balancer::reset(std::span<Policer* const> workers) {
   hungry_.assign(hosts, 0);
   host_room_demand_.assign(hosts ? workers_ * 2 * p0.classrooms() : 0, 0);
   host_set_.assign(hosts, 0);
+  host_share_set_.assign(workers_ * hosts, 0);
+  host_cap_set_.assign(workers_ * hosts, 0);
   for (size_t w = 0; w < workers_ && hosts; ++w)
     for (uint32_t h = 0; h < kHostSlots; ++h)
       for (int d = 0; d < 2; ++d) {
@@ -160,17 +162,32 @@ void Balancer::rebalance(std::span<Policer* const> workers, uint64_t elapsed_ns)
   }
 }
 
+void Balancer::set_host(Policer& p, size_t w, uint32_t slot, int d, uint64_t share,
+                        uint64_t depth_bps, uint64_t cap, uint64_t cap_depth_bps) {
+  const size_t i = (w * kHostSlots + slot) * 2 + static_cast<size_t>(d);
+  auto moved = [](uint64_t was, uint64_t now) {
+    const uint64_t diff = was > now ? was - now : now - was;
+    return (was == 0) != (now == 0) || diff > was / kHostRewriteDiv;
+  };
+  if (!moved(host_share_set_[i], share) && !moved(host_cap_set_[i], cap)) return;
+  host_share_set_[i] = share;
+  host_cap_set_[i] = cap;
+  p.set_host(slot, static_cast<Dir>(d), share, depth_bps, cap, cap_depth_bps);
+  ++hosts_rebalanced_;
+}
+
 void Balancer::balance_hosts(std::span<Policer* const> workers, uint64_t elapsed_ns) {
   const Policer& p0 = *workers[0];
   const uint64_t even = Policer::kShareOne / workers_;
   uint64_t active_total = 0;
   const uint32_t rooms = p0.classrooms();
   std::fill(host_room_demand_.begin(), host_room_demand_.end(), 0);
-  for (int d = 0; d < 2; ++d) {
-    const Dir dir = static_cast<Dir>(d);
-    // 1. Every slot's demand this period (average offered bytes, summed over workers).
-    active_.clear();
-    for (uint32_t h = 0; h < kHostSlots; ++h) {
+  // 1. Every slot's demand this period (average offered bytes, summed over workers): one pass
+  // over the table (each slot's line once), both directions.
+  active_[0].clear();
+  active_[1].clear();
+  for (uint32_t h = 0; h < kHostSlots; ++h) {
+    for (int d = 0; d < 2; ++d) {
       const size_t at = size_t{h} * 2 + d;
       uint64_t total = 0;
       uint32_t room = 0;
@@ -196,22 +213,26 @@ void Balancer::balance_hosts(std::span<Policer* const> workers, uint64_t elapsed
       if (total == 0 || !p0.room_per_host(room)) {
         hungry_[at] = 0;
         if (host_set_[at]) {  // idle: back to the classroom's default for the next host
-          for (size_t w = 0; w < workers_; ++w) workers[w]->set_host(h, dir, 0, 0, 0, 0);
+          for (size_t w = 0; w < workers_; ++w) set_host(*workers[w], w, h, d, 0, 0, 0, 0);
           host_set_[at] = 0;
         }
         continue;
       }
-      active_.push_back({room, h});
+      active_[d].push_back({room, h});
     }
-    active_total = std::max<uint64_t>(active_total, active_.size());
-    std::sort(active_.begin(), active_.end(), [](const Active& a, const Active& b) {
+  }
+  for (int d = 0; d < 2; ++d) {
+    const Dir dir = static_cast<Dir>(d);
+    std::vector<Active>& active = active_[d];
+    active_total = std::max<uint64_t>(active_total, active.size());
+    std::sort(active.begin(), active.end(), [](const Active& a, const Active& b) {
       return a.room != b.room ? a.room < b.room : a.slot < b.slot;
     });
     // 2. Per classroom: each host's fair share (max-min by demand, none without `fair`).
-    for (size_t i = 0; i < active_.size();) {
-      const uint32_t room = active_[i].room;
+    for (size_t i = 0; i < active.size();) {
+      const uint32_t room = active[i].room;
       size_t j = i;
-      while (j < active_.size() && active_[j].room == room) ++j;
+      while (j < active.size() && active[j].room == room) ++j;
       const size_t n = j - i;
       const bool fair = p0.room_host_fair(room);
       const uint64_t room_bps = p0.room_bps(dir, room), cap = p0.room_host_cap_bps(room);
@@ -227,17 +248,17 @@ void Balancer::balance_hosts(std::span<Policer* const> workers, uint64_t elapsed
       const uint64_t cap_capacity = cap ? per_period(cap) : UINT64_MAX;
       if (fair) {
         for (size_t k = 0; k < n; ++k) {
-          const size_t at = size_t{active_[i + k].slot} * 2 + d;
+          const size_t at = size_t{active[i + k].slot} * 2 + d;
           uint64_t sum = 0;
           for (size_t w = 0; w < workers_; ++w)
-            sum += host_ewma_[(w * kHostSlots + active_[i + k].slot) * 2 + d];
+            sum += host_ewma_[(w * kHostSlots + active[i + k].slot) * 2 + d];
           const uint64_t want = hungry_[at] ? capacity : sum + sum / kHostMarginDiv;
           host_demand_[k] = std::max<uint64_t>(std::min(want, cap_capacity), 1);
         }
         max_min_shares(host_demand_.data(), n, capacity, 0, host_share_.data(), order_.data());
       }
       for (size_t k = 0; k < n; ++k) {
-        const uint32_t h = active_[i + k].slot;
+        const uint32_t h = active[i + k].slot;
         uint64_t share = 0;
         if (fair) {
           share = static_cast<uint64_t>(static_cast<unsigned __int128>(room_bps) *
@@ -249,7 +270,7 @@ void Balancer::balance_hosts(std::span<Policer* const> workers, uint64_t elapsed
         // with a share that moves every period), at least of the share itself.
         const uint64_t depth_bps = std::max(share, room_bps / n);
         if (workers_ == 1) {
-          workers[0]->set_host(h, dir, share, depth_bps, 0, 0);  // the cap: the classroom's
+          set_host(*workers[0], 0, h, d, share, depth_bps, 0, 0);  // the cap: the classroom's
         } else {
           // 3. The host's share and cap over the workers its flows are on (max-min by demand).
           uint64_t per_worker[64];
@@ -264,14 +285,13 @@ void Balancer::balance_hosts(std::span<Policer* const> workers, uint64_t elapsed
               return bps ? std::max<uint64_t>(bps * s >> Policer::kShareShift, 1) : 0;
             };
             const uint64_t wshare = part(share, ws[w]), wcap = part(cap, ws[w]);
-            workers[w]->set_host(h, dir, wshare, part(depth_bps, ds), wcap, part(cap, ds));
+            set_host(*workers[w], w, h, d, wshare, part(depth_bps, ds), wcap, part(cap, ds));
             // What this worker's hosts of the classroom may take: its demand of the node.
             host_room_demand_[(w * 2 + d) * rooms + room] +=
                 std::min(per_worker[w], per_period(wshare ? wshare : wcap));
           }
         }
         host_set_[size_t{h} * 2 + d] = 1;
-        ++hosts_rebalanced_;
       }
       i = j;
     }

@@ -55,7 +55,7 @@ class Balancer {
   uint64_t rounds() const { return rounds_; }
   uint64_t nodes_rebalanced() const { return nodes_rebalanced_; }
   uint64_t resets() const { return resets_; }
-  uint64_t hosts_rebalanced() const { return hosts_rebalanced_; }  // host ceilings set
+  uint64_t hosts_rebalanced() const { return hosts_rebalanced_; }  // host lines rewritten
   // Hosts with demand in the last round (the larger count of the two directions).
   uint64_t active_hosts() const { return active_hosts_; }
 
@@ -83,10 +83,16 @@ class Balancer {
   std::vector<uint64_t> host_last_, host_drops_last_, host_ewma_;
   std::vector<uint8_t> hungry_;     // periods left in which the host counts as wanting more
   std::vector<uint8_t> host_set_;   // the workers' ceilings of this slot are set
+  // [worker][slot][dir]: the share and cap last written; a round rewrites a host's line only
+  // when one moved by more than 1/kHostRewriteDiv (the writes are random cache lines).
+  std::vector<uint64_t> host_share_set_, host_cap_set_;
+  static constexpr uint64_t kHostRewriteDiv = 64;
+  void set_host(Policer& p, size_t w, uint32_t slot, int d, uint64_t share, uint64_t depth_bps,
+                uint64_t cap, uint64_t cap_depth_bps);
   struct Active {
     uint32_t room, slot;
   };
-  std::vector<Active> active_;      // scratch: hosts with demand, by classroom
+  std::vector<Active> active_[2];   // scratch, per direction: hosts with demand, by classroom
   std::vector<uint64_t> host_demand_;  // scratch, per active host of one classroom
   std::vector<uint32_t> host_share_, order_;
   // [worker][dir][room]: what the worker's hosts of a per-host classroom may send this period

@@ -7,9 +7,14 @@
 //      and the same for 10 classrooms (constant cost: the figure must not grow with the tree);
 //   2. the pipeline (parse + flow table + enforce + qos) over 100k flows in 500 classroom VLANs,
 //      shaping off (policy without bandwidth) and on (500 x 8 tree), Mpps and cycles/packet;
+//   2b. the host level (per-host fair share + cap in every classroom) on vs off, same run:
+//      the policer alone (20k hosts hashed into the 16384-slot table) and the pipeline (every
+//      flow's inside address is its own host: 100k hosts, collisions included), plus the cost
+//      of one host balancing round (the whole table scanned);
 //   3. accuracy: 100 capped classrooms at once (50 at 20 Mbit/s offered 1.5x, 50 with a class
 //      capped at 5 Mbit/s offered 1.6x), IMIX sizes and jitter, 10 s of fake time: achieved /
-//      configured.
+//      configured; and per host: 50 classrooms of 20 Mbit/s with 4 hosts each offered 10 Mbit/s
+//      (fair share 5), balanced every 5 ms.
 // Cost = this thread's CPU time (CLOCK_THREAD_CPUTIME_ID) in TSC cycles, so a shared, loaded
 // machine inflates it less than wall time would; Mpps = packets per CPU-second of the worker.
 // --smoke makes every step small (CI). Medians of --runs.
@@ -21,6 +26,7 @@
 #include <rte_sched.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -70,7 +76,9 @@ struct Work {
   std::vector<uint16_t> room;
   std::vector<uint8_t> cls;
   std::vector<uint16_t> len;
+  std::vector<std::array<uint8_t, 16>> host;  // the packet's inside address (20k hosts)
 };
+constexpr uint32_t kBenchHosts = 20'000;
 
 Work make_work(uint32_t n, uint32_t rooms, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -83,14 +91,26 @@ Work make_work(uint32_t n, uint32_t rooms, uint32_t seed) {
     w.cls[i] = static_cast<uint8_t>(rng() % kClasses);
     w.len[i] = static_cast<uint16_t>(imix(rng));
   }
+  w.host.resize(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t h = 0x0a000000 + rng() % kBenchHosts;
+    w.host[i] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, static_cast<uint8_t>(h >> 24),
+                 static_cast<uint8_t>(h >> 16), static_cast<uint8_t>(h >> 8),
+                 static_cast<uint8_t>(h)};
+  }
   return w;
 }
 
-cg::api::QosImage tree(uint32_t rooms, uint64_t uplink, uint64_t room_rate) {
+cg::api::QosImage tree(uint32_t rooms, uint64_t uplink, uint64_t room_rate,
+                       bool per_host = false) {
   cg::api::QosImage q;
   q.enabled = true;
   q.uplink_bps[0] = q.uplink_bps[1] = uplink;
-  q.zones.push_back({0, room_rate, 0, true});
+  cg::api::QosZone z;
+  z.rate_bps = room_rate;
+  z.host_fair = per_host;
+  z.host_cap_bps = per_host ? room_rate / 2 : 0;
+  q.zones.push_back(z);
   for (uint32_t r = 0; r < rooms; ++r) q.classrooms.push_back({0, static_cast<uint16_t>(r + 1)});
   q.classrooms.push_back({cg::api::kNoQosZone, 0});
   for (uint32_t c = 0; c + 1 < kClasses; ++c) {
@@ -144,18 +164,47 @@ Shared shared_ours(uint32_t rooms, const Work& w) {
   return {worker / n, rounds ? control / rounds / (rte_get_tsc_hz() / 1e6) : 0};
 }
 
-double cycles_ours(uint32_t rooms, const Work& w, uint64_t* passed) {
-  cg::qos::Policer p(tree(rooms, 400'000 * kMbit, 1000 * kMbit));
-  uint64_t now = 1'000'000'000, ok = 0;
+// `hosts`: every classroom has per-host fair share + cap and each packet names its host; the
+// Balancer computes the host shares every 5 ms of packet time (untimed: the control thread's;
+// its round time is returned in *round_us).
+double cycles_ours(uint32_t rooms, const Work& w, uint64_t* passed, bool hosts = false,
+                   double* round_us = nullptr) {
+  cg::qos::Policer p(tree(rooms, 400'000 * kMbit, 1000 * kMbit, hosts));
+  cg::qos::Policer* set[1] = {&p};
+  cg::qos::Balancer bal;
+  if (hosts) bal.rebalance(set, 5'000'000);  // the generation's first call: state reset, untimed
+  uint64_t now = 1'000'000'000, ok = 0, next_balance = now + 5'000'000;
   const uint32_t n = static_cast<uint32_t>(w.room.size());
-  const double t0 = cpu_cycles();
-  for (uint32_t i = 0; i < n; ++i) {
-    now += 30;  // ~33 Mpps of offered load in packet time
-    ok += p.admit(static_cast<cg::qos::Dir>(i & 1), w.room[i], w.cls[i], w.len[i], now, nullptr);
+  double cycles = 0, control = 0;
+  uint32_t rounds = 0;
+  for (uint32_t i = 0; i < n;) {
+    const uint32_t chunk = std::min<uint32_t>(n - i, 4096);
+    const double t0 = cpu_cycles();
+    if (hosts) {
+      for (uint32_t k = 0; k < chunk; ++k, ++i) {
+        now += 30;  // ~33 Mpps of offered load in packet time
+        ok += p.admit(static_cast<cg::qos::Dir>(i & 1), w.room[i], w.cls[i], w.len[i], now,
+                      nullptr, &w.host[i]);
+      }
+    } else {
+      for (uint32_t k = 0; k < chunk; ++k, ++i) {
+        now += 30;
+        ok += p.admit(static_cast<cg::qos::Dir>(i & 1), w.room[i], w.cls[i], w.len[i], now,
+                      nullptr);
+      }
+    }
+    cycles += cpu_cycles() - t0;
+    if (hosts && now >= next_balance) {
+      const double t1 = cpu_cycles();
+      bal.rebalance(set, 5'000'000);
+      control += cpu_cycles() - t1;
+      ++rounds;
+      next_balance = now + 5'000'000;
+    }
   }
-  const double t1 = cpu_cycles();
   *passed = ok;
-  return (t1 - t0) / n;
+  if (round_us) *round_us = rounds ? control / rounds / (rte_get_tsc_hz() / 1e6) : 0;
+  return cycles / n;
 }
 
 double cycles_trtcm(uint32_t rooms, const Work& w, uint64_t* passed) {
@@ -316,7 +365,7 @@ std::vector<std::vector<uint8_t>> make_frames(uint32_t flows, uint32_t rooms) {
   return f;
 }
 
-std::string policy_text(uint32_t rooms, bool bandwidth) {
+std::string policy_text(uint32_t rooms, bool bandwidth, bool per_host = false) {
   std::string t =
       "apiVersion: campusguard/v1\nschool: { id: bench, name: bench }\n"
       "zones:\n  classrooms: { vlans: [\"1-" +
@@ -329,7 +378,9 @@ std::string policy_text(uint32_t rooms, bool bandwidth) {
       "rules:\n  - { name: r, from: classrooms, app: [a0, a1, a2, a3, a4, a5, a6], action: log }\n";
   if (bandwidth) {
     t += "bandwidth:\n  uplink: { up: 400 Gbit, down: 400 Gbit }\n"
-         "  zones:\n    classrooms: { rate: 1 Gbit }\n  classes:\n";
+         "  zones:\n    classrooms: { rate: 1 Gbit" +
+         std::string(per_host ? ", per-host: { fair: true, cap: 500 Mbit }" : "") +
+         " }\n  classes:\n";
     for (uint32_t c = 0; c + 1 < kClasses; ++c)
       t += "    - { name: c" + std::to_string(c) + ", app: a" + std::to_string(c) +
            (c == 0 ? ", priority: true, guaranteed: 100 Mbit" : ", cap: 250 Mbit") + " }\n";
@@ -340,6 +391,7 @@ std::string policy_text(uint32_t rooms, bool bandwidth) {
 struct PipeResult {
   double mpps = 0, cycles = 0, drop = 0;
   uint64_t shaped = 0;  // packets the QoS stage policed (proves it ran)
+  uint64_t host_claims = 0, host_collisions = 0;
 };
 
 PipeResult run_pipeline(const std::vector<std::vector<uint8_t>>& frames, uint32_t packets,
@@ -383,6 +435,10 @@ PipeResult run_pipeline(const std::vector<std::vector<uint8_t>>& frames, uint32_
   r.drop = static_cast<double>(dropped) / done;
   r.shaped = pipe.shaper().counter(cg::qos::Counter::kPacketsPassed) +
              pipe.shaper().counter(cg::qos::Counter::kPacketsDropped);
+  if (const cg::qos::Policer* p = pipe.shaper().policer()) {
+    r.host_claims = p->host_claims();
+    r.host_collisions = p->host_collisions();
+  }
   return r;
 }
 
@@ -453,6 +509,77 @@ void accuracy(double seconds) {
               worst_cls * 100);
 }
 
+// Per host: 50 classrooms of 20 Mbit/s, 4 hosts each offered 10 Mbit/s (IMIX, jittered), fair
+// share on, one worker with the Balancer every 5 ms: achieved / the fair 5 Mbit/s per host.
+void host_accuracy(double seconds) {
+  cg::api::QosImage q = tree(50, 10'000 * kMbit, 20 * kMbit, true);
+  q.zones[0].host_cap_bps = 0;
+  for (auto& c : q.classes) c.cap_bps = c.guaranteed_bps = 0, c.priority = false;
+  cg::qos::Policer p(q);
+  cg::qos::Policer* set[1] = {&p};
+  cg::qos::Balancer bal;
+  struct Src {
+    uint32_t room;
+    std::array<uint8_t, 16> host;
+    uint64_t next = 0, passed = 0;
+  };
+  std::vector<Src> s;
+  for (uint32_t r = 0; r < 50; ++r)
+    for (uint32_t h = 0; h < 4; ++h)
+      s.push_back({r,
+                   {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, static_cast<uint8_t>(r), 0,
+                    static_cast<uint8_t>(h + 1)}});
+  std::mt19937 rng(13);
+  const uint64_t end = static_cast<uint64_t>(seconds * 1e9), bps = 10 * kMbit;
+  const double counted = seconds - kWarmNs / 1e9;
+  auto cmp = [](const Src& a, const Src& b) { return a.next > b.next; };
+  for (auto& x : s) x.next = rng() % 1'000'000;
+  std::make_heap(s.begin(), s.end(), cmp);
+  uint64_t next_balance = 5'000'000;
+  while (s.front().next < end) {
+    std::pop_heap(s.begin(), s.end(), cmp);
+    Src& x = s.back();
+    while (next_balance <= x.next) {
+      bal.rebalance(set, 5'000'000);
+      next_balance += 5'000'000;
+    }
+    const uint32_t len = imix(rng);
+    if (p.admit(cg::qos::Dir::kDown, x.room, 0, len, x.next, nullptr, &x.host) &&
+        x.next >= kWarmNs)
+      x.passed += len;
+    const uint64_t gap = len * 8ull * 1'000'000'000ull / bps;
+    x.next += gap / 2 + rng() % (gap + 1);
+    std::push_heap(s.begin(), s.end(), cmp);
+  }
+  // Hosts whose address hashes to a slot another host also uses share that slot's share (by
+  // design): they are counted apart.
+  std::vector<uint32_t> in_slot(cg::qos::kHostSlots, 0);
+  for (const auto& x : s) ++in_slot[cg::qos::host_slot_of(x.host)];
+  double worst = 0, sum = 0, worst_room = 0;
+  size_t own = 0, shared = 0;
+  std::vector<double> room(50, 0);
+  for (const auto& x : s) {
+    const double ratio = x.passed * 8.0 / counted / (5.0 * kMbit);
+    room[x.room] += x.passed * 8.0 / counted / (20.0 * kMbit);
+    if (in_slot[cg::qos::host_slot_of(x.host)] > 1) {
+      ++shared;
+      continue;
+    }
+    ++own;
+    sum += ratio;
+    worst = std::max(worst, std::fabs(ratio - 1));
+  }
+  for (double r : room) worst_room = std::max(worst_room, std::fabs(r - 1));
+  std::printf(
+      "per-host fair share, 50 classrooms of 20 Mbit/s x 4 hosts offered 10 Mbit/s each "
+      "(%.0f s, after 1 s): %zu hosts with a slot of their own: mean %.4f of the fair 5 Mbit/s, "
+      "worst %.2f%% off (%zu hosts share a slot with another); classrooms worst %.2f%% off "
+      "their rate\n",
+      seconds, own, sum / static_cast<double>(own), worst * 100, shared, worst_room * 100);
+  std::printf("RESULT host_accuracy_worst_pct=%.3f host_room_worst_pct=%.3f\n", worst * 100,
+              worst_room * 100);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -510,6 +637,20 @@ int main(int argc, char** argv) {
         "%.1f cycles/pkt (ratio to one worker %.3f); one balancing round %.1f us "
         "(%.2f%% of the control thread's CPU at 5 ms)\n",
         rooms, kClasses, median(sa), median(a) / median(sa), median(su), median(su) / 50);
+    if (rooms == 500) {
+      std::vector<double> h;
+      double round_us = 0;
+      uint64_t ph = 0;
+      for (int r = 0; r < o.runs; ++r) h.push_back(cycles_ours(rooms, w, &ph, true, &round_us));
+      std::printf(
+          "%3u classrooms x %u classes, host level on (fair share + cap in every classroom, "
+          "%u hosts in the %u-slot table): %.1f cycles/pkt vs off %.1f (ratio off/on %.3f); "
+          "one host balancing round %.1f us (%.2f%% of the control thread at 5 ms)\n",
+          rooms, kClasses, kBenchHosts, cg::qos::kHostSlots, median(h), median(a),
+          median(a) / median(h), round_us, round_us / 50);
+      std::printf("RESULT host_off_cycles=%.1f host_on_cycles=%.1f host_round_us=%.1f\n",
+                  median(a), median(h), round_us);
+    }
     if (rooms == 500)
       std::printf(
           "RESULT ours_cycles=%.1f trtcm_cycles=%.1f sched_cycles=%.1f shared_cycles=%.1f "
@@ -521,16 +662,22 @@ int main(int argc, char** argv) {
   const auto frames = make_frames(o.smoke ? 20'000 : o.flows, rooms);
   auto off = cg::policy::compile_policy(policy_text(rooms, false), "bench-off.yaml");
   auto on = cg::policy::compile_policy(policy_text(rooms, true), "bench-on.yaml");
-  if (!off.ok() || !on.ok()) {
+  auto hosts = cg::policy::compile_policy(policy_text(rooms, true, true), "bench-hosts.yaml");
+  if (!off.ok() || !on.ok() || !hosts.ok()) {
     std::fprintf(stderr, "bench policy does not compile\n");
     return 1;
   }
-  std::vector<double> m_off, m_on, c_off, c_on;
+  std::vector<double> m_off, m_on, c_off, c_on, m_host, c_host;
   double drop = 0;
-  uint64_t shaped_off = 0, shaped_on = 0;
+  uint64_t shaped_off = 0, shaped_on = 0, claims = 0, collisions = 0;
   for (int r = 0; r < o.runs; ++r) {
     PipeResult x = run_pipeline(frames, o.packets, off.image);
     PipeResult y = run_pipeline(frames, o.packets, on.image);
+    PipeResult z = run_pipeline(frames, o.packets, hosts.image);
+    m_host.push_back(z.mpps);
+    c_host.push_back(z.cycles);
+    claims = z.host_claims;
+    collisions = z.host_collisions;
     m_off.push_back(x.mpps);
     c_off.push_back(x.cycles);
     m_on.push_back(y.mpps);
@@ -549,8 +696,18 @@ int main(int argc, char** argv) {
       median(m_on) / median(m_off), 100.0 * (median(c_on) - median(c_off)) / median(c_on));
   std::printf("RESULT pipeline_off_mpps=%.3f pipeline_on_mpps=%.3f ratio=%.3f\n", median(m_off),
               median(m_on), median(m_on) / median(m_off));
+  std::printf(
+      "pipeline, shaping on with the host level (per-host fair share + cap, %zu hosts: one per "
+      "flow; %llu slots claimed, %llu packets in shared slots): %.2f Mpps %.0f cycles/pkt | "
+      "host level on/off %.3f (shaping off: %.3f)\n",
+      frames.size(), static_cast<unsigned long long>(claims),
+      static_cast<unsigned long long>(collisions), median(m_host), median(c_host),
+      median(m_host) / median(m_on), median(m_host) / median(m_off));
+  std::printf("RESULT pipeline_hosts_mpps=%.3f host_ratio=%.3f\n", median(m_host),
+              median(m_host) / median(m_on));
 
   accuracy(o.smoke ? 2.0 : 10.0);
+  host_accuracy(o.smoke ? 2.0 : 10.0);
   rte_mempool_free(pool);
   rte_eal_cleanup();
   return 0;
