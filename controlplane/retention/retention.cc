@@ -37,9 +37,12 @@ Status Retention::run_once() {
   int64_t bytes = 0, events = 0;
   if (s) s = store_.store_bytes(&bytes);
   if (s) s = store_.total_events(&events);
-  if (s && cfg_.disk_budget_bytes > 0) s = enforce_budget(bytes, events);
-  if (s) s = store_.store_bytes(&bytes);
-  if (s) s = store_.total_events(&events);
+  if (s && cfg_.disk_budget_bytes > 0) {
+    int64_t deleted = 0;
+    s = enforce_budget(bytes, events, &deleted);
+    events -= deleted;  // (COUNT(*) is a scan: once per pass)
+    if (s && deleted > 0) s = store_.store_bytes(&bytes);
+  }
   if (s) s = project_and_warn(now, bytes, events);
   if (housekeeping_) housekeeping_();
   if (s && !audit_status) s = audit_status;
@@ -64,7 +67,8 @@ Status Retention::delete_by_age(int64_t horizon_us) {
   }
 }
 
-Status Retention::enforce_budget(int64_t bytes, int64_t events) {
+Status Retention::enforce_budget(int64_t bytes, int64_t events, int64_t* deleted) {
+  *deleted = 0;
   const double budget = static_cast<double>(cfg_.disk_budget_bytes);
   if (events > 0 && static_cast<double>(bytes) > budget &&
       (bytes_per_event_ == 0 || bytes > bytes_at_estimate_)) {
@@ -85,6 +89,7 @@ Status Retention::enforce_budget(int64_t bytes, int64_t events) {
     }
     if (n == 0) break;
     excess -= n;
+    *deleted += n;
   }
   return {};
 }

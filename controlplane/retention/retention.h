@@ -70,7 +70,7 @@ class Retention {
 
  private:
   Status delete_by_age(int64_t horizon_us);
-  Status enforce_budget(int64_t bytes, int64_t events);
+  Status enforce_budget(int64_t bytes, int64_t events, int64_t* deleted);
   Status project_and_warn(int64_t now_us, int64_t bytes, int64_t events);
 
   store::Store& store_;
