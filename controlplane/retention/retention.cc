@@ -22,6 +22,7 @@ Status Retention::run_once() {
   std::lock_guard run(run_mu_);
   const int64_t now = clock_.now_us();
   const int64_t horizon = now - static_cast<int64_t>(cfg_.days) * kDayUs;
+  const RetentionCounters before = counters();
   Status s = delete_by_age(horizon);
   // A broken audit chain stops audit pruning (the evidence stays), not event retention. Audit
   // records go by whole UTC days (a prune verifies the chain first: once a day, not per pass).
@@ -41,7 +42,13 @@ Status Retention::run_once() {
     int64_t deleted = 0;
     s = enforce_budget(bytes, events, &deleted);
     events -= deleted;  // (COUNT(*) is a scan: once per pass)
-    if (s && deleted > 0) s = store_.store_bytes(&bytes);
+  }
+  // Freed pages go back once per pass, not per batch (SQLite: incremental_vacuum + a WAL
+  // checkpoint, the costly part of a batch on a big store).
+  const RetentionCounters after = counters();
+  if (s && after.deleted_age + after.deleted_budget > before.deleted_age + before.deleted_budget) {
+    s = store_.reclaim_space();
+    if (s) s = store_.store_bytes(&bytes);
   }
   if (s) s = project_and_warn(now, bytes, events);
   if (housekeeping_) housekeeping_();
@@ -61,8 +68,6 @@ Status Retention::delete_by_age(int64_t horizon_us) {
       std::lock_guard lock(mu_);
       c_.deleted_age += static_cast<uint64_t>(n);
     }
-    if (n > 0)
-      if (auto s = store_.reclaim_space(); !s) return s;
     if (n < cfg_.batch) return {};
   }
 }
@@ -82,7 +87,6 @@ Status Retention::enforce_budget(int64_t bytes, int64_t events, int64_t* deleted
     int64_t n = 0, newest = 0;
     int limit = static_cast<int>(std::min<int64_t>(excess, cfg_.batch));
     if (auto s = store_.delete_oldest_events(limit, &n, &newest); !s) return s;
-    if (auto s = store_.reclaim_space(); !s) return s;
     {
       std::lock_guard lock(mu_);
       c_.deleted_budget += static_cast<uint64_t>(n);
