@@ -33,14 +33,17 @@ void Balancer::reset(std::span<Policer* const> workers) {
   hungry_.assign(hosts, 0);
   host_room_demand_.assign(hosts ? workers_ * 2 * p0.classrooms() : 0, 0);
   host_set_.assign(hosts, 0);
+  tracked_.assign(hosts ? Policer::kTouchedWords : 0, 0);
+  for (Policer* p : workers)
+    for (size_t k = 0; hosts && k < Policer::kTouchedWords; ++k) p->take_touched(k);
   host_share_set_.assign(workers_ * hosts, 0);
   host_cap_set_.assign(workers_ * hosts, 0);
   for (size_t w = 0; w < workers_ && hosts; ++w)
     for (uint32_t h = 0; h < kHostSlots; ++h)
       for (int d = 0; d < 2; ++d) {
         const HostStats& hs = workers[w]->host_stats(h);
-        host_last_[(w * kHostSlots + h) * 2 + d] = __atomic_load_n(&hs.offered[d],
-                                                                   __ATOMIC_RELAXED);
+        host_last_[(w * kHostSlots + h) * 2 + d] =
+            __atomic_load_n(&hs.offered[d], __ATOMIC_RELAXED);
         host_drops_last_[(w * kHostSlots + h) * 2 + d] =
             __atomic_load_n(&hs.drop_packets[d], __ATOMIC_RELAXED);
       }
@@ -70,9 +73,9 @@ void max_min_shares(const uint64_t* demand, size_t n, uint64_t capacity, uint32_
     // What it asked for, as a share of the capacity in the period; at most a fair split of
     // what is left (max-min fairness).
     const uint64_t want =
-        capacity ? std::min<uint64_t>(static_cast<unsigned __int128>(demand[w]) * one / capacity,
-                                      one)
-                 : one;
+        capacity
+            ? std::min<uint64_t>(static_cast<unsigned __int128>(demand[w]) * one / capacity, one)
+            : one;
     const uint64_t give = std::min<uint64_t>(want, left / k);
     share[w] = static_cast<uint32_t>(give);
     left -= give;
@@ -182,44 +185,55 @@ void Balancer::balance_hosts(std::span<Policer* const> workers, uint64_t elapsed
   uint64_t active_total = 0;
   const uint32_t rooms = p0.classrooms();
   std::fill(host_room_demand_.begin(), host_room_demand_.end(), 0);
-  // 1. Every slot's demand this period (average offered bytes, summed over workers): one pass
-  // over the table (each slot's line once), both directions.
+  // 1. The demand this period (average offered bytes, summed over workers) of every slot that
+  // saw a packet or is still tracked (demand, share or hunger left): the cost of a round
+  // follows the active hosts, not the table's size.
   active_[0].clear();
   active_[1].clear();
-  for (uint32_t h = 0; h < kHostSlots; ++h) {
-    for (int d = 0; d < 2; ++d) {
-      const size_t at = size_t{h} * 2 + d;
-      uint64_t total = 0;
-      uint32_t room = 0;
-      bool dropped = false;
-      for (size_t w = 0; w < workers_; ++w) {
-        const HostStats& hs = workers[w]->host_stats(h);
-        const size_t i = (w * kHostSlots + h) * 2 + d;
-        const uint64_t now = __atomic_load_n(&hs.offered[d], __ATOMIC_RELAXED);
-        const uint64_t drops = __atomic_load_n(&hs.drop_packets[d], __ATOMIC_RELAXED);
-        const uint64_t delta = now - host_last_[i];
-        host_last_[i] = now;
-        dropped = dropped || drops != host_drops_last_[i];
-        host_drops_last_[i] = drops;
-        uint64_t& avg = host_ewma_[i];
-        avg = delta == 0 && avg < kEwmaRounds
-                  ? 0
-                  : avg - avg / kEwmaRounds + delta * kEwmaScale / kEwmaRounds;
-        if (avg > total) room = __atomic_load_n(&hs.room, __ATOMIC_RELAXED);  // the busiest
-        total += avg;
-      }
-      if (dropped) hungry_[at] = kHungryRounds;
-      else if (hungry_[at]) --hungry_[at];
-      if (total == 0 || !p0.room_per_host(room)) {
-        hungry_[at] = 0;
-        if (host_set_[at]) {  // idle: back to the classroom's default for the next host
-          for (size_t w = 0; w < workers_; ++w) set_host(*workers[w], w, h, d, 0, 0, 0, 0);
-          host_set_[at] = 0;
+  for (size_t word = 0; word < Policer::kTouchedWords; ++word) {
+    uint64_t visit = tracked_[word];
+    for (size_t w = 0; w < workers_; ++w) visit |= workers[w]->take_touched(word);
+    uint64_t keep = 0;
+    for (; visit; visit &= visit - 1) {
+      const auto h = static_cast<uint32_t>(word * 64 + static_cast<size_t>(__builtin_ctzll(visit)));
+      for (int d = 0; d < 2; ++d) {
+        const size_t at = size_t{h} * 2 + d;
+        uint64_t total = 0;
+        uint32_t room = 0;
+        bool dropped = false;
+        for (size_t w = 0; w < workers_; ++w) {
+          const HostStats& hs = workers[w]->host_stats(h);
+          const size_t i = (w * kHostSlots + h) * 2 + d;
+          const uint64_t now = __atomic_load_n(&hs.offered[d], __ATOMIC_RELAXED);
+          const uint64_t drops = __atomic_load_n(&hs.drop_packets[d], __ATOMIC_RELAXED);
+          const uint64_t delta = now - host_last_[i];
+          host_last_[i] = now;
+          dropped = dropped || drops != host_drops_last_[i];
+          host_drops_last_[i] = drops;
+          uint64_t& avg = host_ewma_[i];
+          avg = delta == 0 && avg < kEwmaRounds
+                    ? 0
+                    : avg - avg / kEwmaRounds + delta * kEwmaScale / kEwmaRounds;
+          if (avg > total) room = __atomic_load_n(&hs.room, __ATOMIC_RELAXED);  // the busiest
+          total += avg;
         }
-        continue;
+        if (dropped)
+          hungry_[at] = kHungryRounds;
+        else if (hungry_[at])
+          --hungry_[at];
+        if (total == 0 || !p0.room_per_host(room)) {
+          hungry_[at] = 0;
+          if (host_set_[at]) {  // idle: back to the classroom's default for the next host
+            for (size_t w = 0; w < workers_; ++w) set_host(*workers[w], w, h, d, 0, 0, 0, 0);
+            host_set_[at] = 0;
+          }
+          continue;
+        }
+        keep |= uint64_t{1} << (h % 64);
+        active_[d].push_back({room, h});
       }
-      active_[d].push_back({room, h});
     }
+    tracked_[word] = keep;
   }
   for (int d = 0; d < 2; ++d) {
     const Dir dir = static_cast<Dir>(d);
@@ -241,8 +255,8 @@ void Balancer::balance_hosts(std::span<Policer* const> workers, uint64_t elapsed
       order_.resize(std::max(n, workers_));
       // Capacities of one period in the demand's unit (bytes x kEwmaScale).
       auto per_period = [&](uint64_t bps) {
-        return static_cast<uint64_t>(static_cast<unsigned __int128>(bps) * elapsed_ns *
-                                     kEwmaScale / 8'000'000'000ull);
+        return static_cast<uint64_t>(static_cast<unsigned __int128>(bps) * elapsed_ns * kEwmaScale /
+                                     8'000'000'000ull);
       };
       const uint64_t capacity = per_period(room_bps);
       const uint64_t cap_capacity = cap ? per_period(cap) : UINT64_MAX;
@@ -261,8 +275,8 @@ void Balancer::balance_hosts(std::span<Policer* const> workers, uint64_t elapsed
         const uint32_t h = active[i + k].slot;
         uint64_t share = 0;
         if (fair) {
-          share = static_cast<uint64_t>(static_cast<unsigned __int128>(room_bps) *
-                                        host_share_[k] >> Policer::kShareShift);
+          share = static_cast<uint64_t>(static_cast<unsigned __int128>(room_bps) * host_share_[k] >>
+                                        Policer::kShareShift);
           share = std::max<uint64_t>(share, api::kMinQosRateBps);
           if (cap) share = std::min(share, cap);
         }
@@ -328,9 +342,8 @@ void BalancerThread::loop() {
   while (!stop_.load(std::memory_order_relaxed)) {
     std::this_thread::sleep_for(sleep);
     const auto now = std::chrono::steady_clock::now();
-    const auto elapsed =
-        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now - last)
-                                  .count());
+    const auto elapsed = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(now - last).count());
     last = now;
     const int64_t cpu0 = thread_cpu_ns();
     {

@@ -70,19 +70,20 @@ class Balancer {
 
   std::vector<Policer*> set_;
   size_t workers_ = 0;
-  std::vector<uint64_t> last_;    // [worker][dir][room][class] cumulative offered bytes
-  std::vector<uint64_t> ewma_;    // same index: average offered bytes per period x kEwmaScale
-  std::vector<uint64_t> leaf_;    // [class][worker] demand of the period, scratch
-  std::vector<uint64_t> room_;    // [worker]
-  std::vector<uint64_t> up_;      // [worker]
-  std::vector<uint32_t> share_;   // [worker], scratch
+  std::vector<uint64_t> last_;   // [worker][dir][room][class] cumulative offered bytes
+  std::vector<uint64_t> ewma_;   // same index: average offered bytes per period x kEwmaScale
+  std::vector<uint64_t> leaf_;   // [class][worker] demand of the period, scratch
+  std::vector<uint64_t> room_;   // [worker]
+  std::vector<uint64_t> up_;     // [worker]
+  std::vector<uint32_t> share_;  // [worker], scratch
   uint64_t rounds_ = 0;
   uint64_t nodes_rebalanced_ = 0;
   uint64_t resets_ = 0;
   // Per host ([worker][slot][dir] like last_/ewma_; [slot][dir] for the rest).
   std::vector<uint64_t> host_last_, host_drops_last_, host_ewma_;
-  std::vector<uint8_t> hungry_;     // periods left in which the host counts as wanting more
-  std::vector<uint8_t> host_set_;   // the workers' ceilings of this slot are set
+  std::vector<uint8_t> hungry_;    // periods left in which the host counts as wanting more
+  std::vector<uint8_t> host_set_;  // the workers' ceilings of this slot are set
+  std::vector<uint64_t> tracked_;  // slots with demand, a share or hunger (64 per word)
   // [worker][slot][dir]: the share and cap last written; a round rewrites a host's line only
   // when one moved by more than 1/kHostRewriteDiv (the writes are random cache lines).
   std::vector<uint64_t> host_share_set_, host_cap_set_;
@@ -92,7 +93,7 @@ class Balancer {
   struct Active {
     uint32_t room, slot;
   };
-  std::vector<Active> active_[2];   // scratch, per direction: hosts with demand, by classroom
+  std::vector<Active> active_[2];      // scratch, per direction: hosts with demand, by classroom
   std::vector<uint64_t> host_demand_;  // scratch, per active host of one classroom
   std::vector<uint32_t> host_share_, order_;
   // [worker][dir][room]: what the worker's hosts of a per-host classroom may send this period

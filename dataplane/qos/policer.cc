@@ -6,8 +6,7 @@
 namespace cg::qos {
 namespace {
 constexpr std::string_view kDropNames[kDropReasonCount] = {
-    "qos_drop_class_cap", "qos_drop_classroom_rate", "qos_drop_uplink_rate",
-    "qos_drop_host_rate"};
+    "qos_drop_class_cap", "qos_drop_classroom_rate", "qos_drop_uplink_rate", "qos_drop_host_rate"};
 // Every bucket holds at least two full-size frames, whatever its rate and burst.
 constexpr uint32_t kMinDepthBytes = 2 * 1518;
 // The automatic depth (burst_ms == kQosAutoBurst), see README.md "Bucket depth".
@@ -145,16 +144,15 @@ Policer::Policer(const api::QosImage& image) : image_(image) {
   bool any_host = false;
   std::vector<RoomHost> rh(rooms_);
   for (uint32_t r = 0; r < rooms_; ++r) {
-    const uint16_t qz = r < image.classrooms.size() ? image.classrooms[r].qos_zone
-                                                    : api::kNoQosZone;
+    const uint16_t qz =
+        r < image.classrooms.size() ? image.classrooms[r].qos_zone : api::kNoQosZone;
     for (int d = 0; d < 2; ++d) {
       uint64_t rate = image.uplink_bps[d];
       if (qz != api::kNoQosZone && qz < image.zones.size())
         rate = std::min(image.zones[qz].rate_bps, rate);
       room_bps_[static_cast<size_t>(d) * rooms_ + r] = rate;
     }
-    if (qz == api::kNoQosZone || qz >= image.zones.size() || !image.zones[qz].per_host())
-      continue;
+    if (qz == api::kNoQosZone || qz >= image.zones.size() || !image.zones[qz].per_host()) continue;
     const api::QosZone& z = image.zones[qz];
     RoomHost& h = rh[r];
     h.on = any_host = true;
@@ -171,6 +169,7 @@ Policer::Policer(const api::QosImage& image) : image_(image) {
     room_host_ = std::move(rh);
     hosts_.assign(size_t{kHostSlots} * 2, HostBucket{});
     host_stats_.assign(kHostSlots, HostStats{});
+    host_touched_.assign(kTouchedWords, 0);
   }
 }
 
@@ -223,8 +222,8 @@ void scale_bucket(Bucket& b, const Bucket& full, uint32_t share, uint32_t depth_
   // rate >= 1: a rate of 0 would mean "no limit". Depth: at least two frames per worker.
   using Wide = unsigned __int128;
   const auto rate = static_cast<uint64_t>(Wide{full.rate} * share >> Policer::kShareShift);
-  const auto depth = static_cast<int64_t>(static_cast<Wide>(full.depth) * depth_share >>
-                                          Policer::kShareShift);
+  const auto depth =
+      static_cast<int64_t>(static_cast<Wide>(full.depth) * depth_share >> Policer::kShareShift);
   st(b.rate, std::max<uint64_t>(rate, 1));
   st(b.depth, std::max<int64_t>(depth, bytes_fixed(kMinDepthBytes)));
 }
@@ -282,6 +281,9 @@ bool Policer::admit(Dir dir, uint32_t room, uint32_t cls, uint32_t bytes, uint64
     hs->room = r;
     hs->seen_ns = now_ns;
     hs->offered[static_cast<size_t>(dir)] += bytes;
+    uint64_t& touched = host_touched_[slot / 64];
+    const uint64_t bit = uint64_t{1} << (slot % 64), seen = ld(touched);
+    if (!(seen & bit)) st(touched, seen | bit);
     cap_rate = ld(hb->cap_rate);
     int64_t cap_depth = ld(hb->cap_depth);
     if (cap_rate == 0) {  // not balanced over workers: the classroom's per-host cap (or none)

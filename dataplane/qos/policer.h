@@ -124,8 +124,8 @@ class Policer {
   // Out-of-range room/cls are clamped to the unzoned classroom / default class.
   // `host` is the flow's inside address (needed only for classrooms with per-host limits; null
   // = no host level for this packet).
-  bool admit(Dir dir, uint32_t room, uint32_t cls, uint32_t bytes, uint64_t now_ns,
-             DropReason* why, const std::array<uint8_t, 16>* host = nullptr);
+  bool admit(Dir dir, uint32_t room, uint32_t cls, uint32_t bytes, uint64_t now_ns, DropReason* why,
+             const std::array<uint8_t, 16>* host = nullptr);
 
   uint32_t classrooms() const { return rooms_; }
   uint32_t classes() const { return classes_; }
@@ -184,6 +184,13 @@ class Policer {
   // depth_bytes(depth_bps) and of the cap's depth_bytes(cap_depth_bps); relaxed stores.
   void set_host(uint32_t slot, Dir d, uint64_t share_bps, uint64_t depth_bps, uint64_t cap_bps,
                 uint64_t cap_depth_bps);
+  // Slots that saw a packet since the last call, 64 per word (Balancer: relaxed exchange; the
+  // worker sets a bit with a relaxed load + store only when it is clear — a race with the
+  // exchange only ever adds spurious bits or delays one to the host's next packet).
+  static constexpr size_t kTouchedWords = kHostSlots / 64;
+  uint64_t take_touched(size_t word) {
+    return __atomic_exchange_n(&host_touched_[word], uint64_t{0}, __ATOMIC_RELAXED);
+  }
   uint64_t host_claims() const { return host_claims_; }
   uint64_t host_collisions() const { return host_collisions_; }
 
@@ -215,6 +222,7 @@ class Policer {
   std::vector<uint64_t> room_bps_;   // [dir][room] the classroom's rate, bits/s
   std::vector<HostBucket> hosts_;    // [slot][dir], kHostSlots x 2, or empty
   std::vector<HostStats> host_stats_;
+  std::vector<uint64_t> host_touched_;  // kTouchedWords
   uint32_t burst_ms_ = 0;
   uint64_t host_claims_ = 0;
   uint64_t host_collisions_ = 0;

@@ -26,8 +26,8 @@ std::string address_text(const std::array<uint8_t, 16>& a) {
 }
 
 uint64_t bps_of(uint64_t rate_fixed_value) {  // 32.32 bytes/ns -> bits/s
-  return static_cast<uint64_t>((static_cast<unsigned __int128>(rate_fixed_value) * 8'000'000'000ull) >>
-                               kRateShift);
+  return static_cast<uint64_t>(
+      (static_cast<unsigned __int128>(rate_fixed_value) * 8'000'000'000ull) >> kRateShift);
 }
 
 template <class T>

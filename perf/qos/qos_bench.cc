@@ -94,15 +94,27 @@ Work make_work(uint32_t n, uint32_t rooms, uint32_t seed) {
   w.host.resize(n);
   for (uint32_t i = 0; i < n; ++i) {
     const uint32_t h = 0x0a000000 + rng() % kBenchHosts;
-    w.host[i] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, static_cast<uint8_t>(h >> 24),
-                 static_cast<uint8_t>(h >> 16), static_cast<uint8_t>(h >> 8),
+    w.host[i] = {0,
+                 0,
+                 0,
+                 0,
+                 0,
+                 0,
+                 0,
+                 0,
+                 0,
+                 0,
+                 0xff,
+                 0xff,
+                 static_cast<uint8_t>(h >> 24),
+                 static_cast<uint8_t>(h >> 16),
+                 static_cast<uint8_t>(h >> 8),
                  static_cast<uint8_t>(h)};
   }
   return w;
 }
 
-cg::api::QosImage tree(uint32_t rooms, uint64_t uplink, uint64_t room_rate,
-                       bool per_host = false) {
+cg::api::QosImage tree(uint32_t rooms, uint64_t uplink, uint64_t room_rate, bool per_host = false) {
   cg::api::QosImage q;
   q.enabled = true;
   q.uplink_bps[0] = q.uplink_bps[1] = uplink;
@@ -183,14 +195,14 @@ double cycles_ours(uint32_t rooms, const Work& w, uint64_t* passed, bool hosts =
     if (hosts) {
       for (uint32_t k = 0; k < chunk; ++k, ++i) {
         now += 30;  // ~33 Mpps of offered load in packet time
-        ok += p.admit(static_cast<cg::qos::Dir>(i & 1), w.room[i], w.cls[i], w.len[i], now,
-                      nullptr, &w.host[i]);
+        ok += p.admit(static_cast<cg::qos::Dir>(i & 1), w.room[i], w.cls[i], w.len[i], now, nullptr,
+                      &w.host[i]);
       }
     } else {
       for (uint32_t k = 0; k < chunk; ++k, ++i) {
         now += 30;
-        ok += p.admit(static_cast<cg::qos::Dir>(i & 1), w.room[i], w.cls[i], w.len[i], now,
-                      nullptr);
+        ok +=
+            p.admit(static_cast<cg::qos::Dir>(i & 1), w.room[i], w.cls[i], w.len[i], now, nullptr);
       }
     }
     cycles += cpu_cycles() - t0;
@@ -544,8 +556,7 @@ void host_accuracy(double seconds) {
       next_balance += 5'000'000;
     }
     const uint32_t len = imix(rng);
-    if (p.admit(cg::qos::Dir::kDown, x.room, 0, len, x.next, nullptr, &x.host) &&
-        x.next >= kWarmNs)
+    if (p.admit(cg::qos::Dir::kDown, x.room, 0, len, x.next, nullptr, &x.host) && x.next >= kWarmNs)
       x.passed += len;
     const uint64_t gap = len * 8ull * 1'000'000'000ull / bps;
     x.next += gap / 2 + rng() % (gap + 1);
@@ -648,8 +659,8 @@ int main(int argc, char** argv) {
           "one host balancing round %.1f us (%.2f%% of the control thread at 5 ms)\n",
           rooms, kClasses, kBenchHosts, cg::qos::kHostSlots, median(h), median(a),
           median(a) / median(h), round_us, round_us / 50);
-      std::printf("RESULT host_off_cycles=%.1f host_on_cycles=%.1f host_round_us=%.1f\n",
-                  median(a), median(h), round_us);
+      std::printf("RESULT host_off_cycles=%.1f host_on_cycles=%.1f host_round_us=%.1f\n", median(a),
+                  median(h), round_us);
     }
     if (rooms == 500)
       std::printf(

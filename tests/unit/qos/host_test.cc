@@ -95,8 +95,12 @@ double mbps(uint64_t bytes, uint64_t ns) {
 }
 
 // Two addresses of distinct slots (and a pair in one slot, for collisions).
-Addr host_a() { return v4(0x0a4d000b); }  // 10.77.0.11
-Addr host_b() { return v4(0x0a4d000c); }  // 10.77.0.12
+Addr host_a() {
+  return v4(0x0a4d000b);
+}  // 10.77.0.11
+Addr host_b() {
+  return v4(0x0a4d000c);
+}  // 10.77.0.12
 
 std::pair<Addr, Addr> colliding_pair() {
   const uint32_t want = host_slot_of(host_a());
@@ -266,8 +270,8 @@ TEST(QosHost, TwoWorkersShareOneHostsFairShare) {
   Policer w0(q), w1(q);
   Balancer bal;
   Policer* w[] = {&w0, &w1};
-  std::vector<Source> s{{host_a(), 20 * kMbit, 0}, {host_a(), 20 * kMbit, 1},
-                        {host_b(), 30 * kMbit, 1}};
+  std::vector<Source> s{
+      {host_a(), 20 * kMbit, 0}, {host_a(), 20 * kMbit, 1}, {host_b(), 30 * kMbit, 1}};
   run(w, &bal, s, kSec, 2 * kSec);
   for (auto& x : s) x.passed = 0;
   run(w, &bal, s, 2 * kSec, 7 * kSec);
