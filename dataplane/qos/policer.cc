@@ -138,7 +138,7 @@ Policer::Policer(const api::QosImage& image) : image_(image) {
   full_.reserve(node_count());
   for (const Node& n : nodes_) full_.push_back(n);
   for (const Leaf& l : leaves_) full_.push_back(l.node);
-  // Per host: only when a zone asks for it (the table is 2 MiB per worker).
+  // Per host: only when a zone asks for it (the table is 3 MiB per worker).
   burst_ms_ = burst;
   room_bps_.assign(2 * static_cast<size_t>(rooms_), 0);
   bool any_host = false;

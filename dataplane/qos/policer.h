@@ -23,7 +23,7 @@ enum class DropReason : uint8_t {
   kClassCap = 0,
   kClassroomRate = 1,
   kUplinkRate = 2,
-  kHostRate = 3,  // the host's own ceiling (per-host cap or fair share)
+  kHostRate = 3,  // the per-host cap, or above its fair share in a full classroom
   kCount
 };
 inline constexpr size_t kDropReasonCount = static_cast<size_t>(DropReason::kCount);
