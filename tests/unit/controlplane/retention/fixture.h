@@ -48,9 +48,11 @@ class BackendTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     cfg_.backend = GetParam();
     if (cfg_.backend == "sqlite") {
+      std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+      for (char& ch : name)
+        if (ch == '/') ch = '_';  // "Test/sqlite": one directory, removed whole in TearDown
       dir_ = std::filesystem::temp_directory_path() /
-             ("cg-retention-" + std::to_string(getpid()) + "-" +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name());
+             ("cg-retention-" + std::to_string(getpid()) + "-" + name);
       std::filesystem::remove_all(dir_);
       std::filesystem::create_directories(dir_);
       cfg_.sqlite_path = (dir_ / "store.db").string();
