@@ -20,8 +20,9 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
+
+from cptest import fail, wait_for
 
 BUILD, SRC = sys.argv[1], sys.argv[2]
 WORK = tempfile.mkdtemp(prefix="cg-ingest-it.")
@@ -33,21 +34,6 @@ procs = {}
 CTX = ssl.create_default_context()
 CTX.check_hostname = False
 CTX.verify_mode = ssl.CERT_NONE  # only our own loopback server; the API test checks the cert
-
-
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
-def wait_for(pred, what, timeout=120.0):
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    fail("timed out waiting for " + what)
 
 
 def start_controld():
@@ -104,7 +90,8 @@ def main():
     wait_for(lambda: os.path.exists(SOCK), "fake dataplane")
     base = start_controld()
     token = post(base + "/api/v1/login", {"user": "ops", "password": "password for ops"})["token"]
-    acked = wait_for(lambda: (lambda n: n if n >= 3000 else 0)(stored(base, token)), "3000 stored events")
+    acked = wait_for(lambda: (lambda n: n if n >= 3000 else 0)(stored(base, token)),
+                     "3000 stored events", timeout=120)
     procs["controld"].send_signal(signal.SIGKILL)
     procs["controld"].wait()
     ids = set(db_ids())
@@ -118,7 +105,7 @@ def main():
     # dataplane replays from its backlog what was in flight at the kill (and what came since).
     base = start_controld()
     token = post(base + "/api/v1/login", {"user": "ops", "password": "password for ops"})["token"]
-    wait_for(lambda: len(db_ids()) >= TOTAL, "the rest of the stream")
+    wait_for(lambda: len(db_ids()) >= TOTAL, "the rest of the stream", timeout=120)
     ids = db_ids()
     if len(ids) != len(set(ids)) or set(ids) != {"0badcafe-0-%d" % i for i in range(TOTAL)}:
         fail("the store does not hold each of the %d events exactly once (%d rows)"

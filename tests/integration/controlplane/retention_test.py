@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import ssl
 import subprocess
@@ -29,6 +28,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+
+from cptest import check, fail, free_port, unix_request, wait_for
 
 BUILD, SRC = sys.argv[1], sys.argv[2]
 CONTROLD = os.path.join(BUILD, "bin", "cg-controld")
@@ -46,48 +47,8 @@ procs = {}
 CTX = ssl.create_default_context()
 
 
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
-    print("ok: " + msg)
-
-
-def wait_for(pred, what, timeout=60.0):
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.1)
-    fail("timed out waiting for " + what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def dp_request(req):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(5)
-    s.connect(DP_SOCK)
-    s.sendall(json.dumps(req).encode() + b"\n")
-    buf = b""
-    while b"\n" not in buf:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        buf += chunk
-    s.close()
-    return json.loads(buf)
+    return unix_request(DP_SOCK, req)
 
 
 def iso(t):
