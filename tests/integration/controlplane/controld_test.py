@@ -22,7 +22,7 @@ import urllib.request
 import jsonschema
 import yaml
 
-from cptest import check, fail, wait_for
+from cptest import check, fail, unix_request, wait_for
 
 BUILD, SRC = sys.argv[1], sys.argv[2]
 CONTROLD = os.path.join(BUILD, "bin", "cg-controld")
@@ -96,23 +96,10 @@ def cgctl(*args, stdin=None, expect=0, json_out=True):
 
 
 def dp_status():
-    import socket
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(5)
     try:
-        s.connect(DP_SOCK)
-        s.sendall(b'{"v":1,"cmd":"policy.status"}\n')
-        buf = b""
-        while b"\n" not in buf:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            buf += chunk
-        return json.loads(buf)
-    except OSError:
+        return unix_request(DP_SOCK, {"v": 1, "cmd": "policy.status"})
+    except OSError:  # the dataplane is restarting
         return {}
-    finally:
-        s.close()
 
 
 def sha(text):
