@@ -9,6 +9,7 @@
 
 #include "dataplane/qos/balancer.h"
 #include "dataplane/qos/policer.h"
+#include "tests/unit/qos/never_above.h"
 
 namespace cg::qos {
 namespace {
@@ -170,19 +171,6 @@ TEST(QosHost, ANewHostGetsItsShareWithinMilliseconds) {
   run(w, &bal, s, 3 * kSec + 100'000'000, 5 * kSec + 100'000'000);
   EXPECT_NEAR(mbps(s[0].passed, 2 * kSec), 10.0, 0.5);
   EXPECT_NEAR(mbps(s[1].passed, 2 * kSec), 10.0, 0.5);
-}
-
-void expect_never_above(const std::vector<std::pair<uint64_t, uint32_t>>& passed, uint64_t bps,
-                        uint64_t depth_bytes) {
-  // max over j of (S_j - r t_j) - min over i <= j of (S_{i-1} - r t_i) <= depth
-  double min_pre = 1e300, sum = 0, worst = -1e300;
-  const double r = static_cast<double>(bps) / 8e9;  // bytes per ns
-  for (const auto& [t, len] : passed) {
-    min_pre = std::min(min_pre, sum - r * static_cast<double>(t));
-    sum += len;
-    worst = std::max(worst, sum - r * static_cast<double>(t) - min_pre);
-  }
-  EXPECT_LE(worst, static_cast<double>(depth_bytes) + 1.0);
 }
 
 TEST(QosHost, CapPerHostIsNeverExceeded) {
