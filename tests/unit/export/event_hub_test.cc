@@ -34,6 +34,16 @@ Event alert(uint64_t seq) {
   return e;
 }
 
+// A connected Unix stream pair with 4 KiB socket buffers, so a subscriber that does not read
+// fills its socket after a few lines.
+bool small_socketpair(int sv[2]) {
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) return false;
+  int small = 4096;
+  setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+  setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  return true;
+}
+
 std::vector<nlohmann::json> read_lines(int fd) {
   std::string all;
   char buf[65536];
@@ -80,10 +90,7 @@ TEST(EventHub, SlowSubscriberLossIsCountedAndReported) {
   EventHub hub(cfg, {});
   hub.add_ring(&r, 0);
   int sv[2];
-  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-  int small = 4096;
-  setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
-  setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  ASSERT_TRUE(small_socketpair(sv));
   hub.subscribe(sv[0]);
   for (uint64_t i = 1; i <= 500; ++i) r.push(alert(i));
   hub.poll(1);  // nobody reads: socket and buffer fill up
@@ -338,10 +345,7 @@ TEST(EventHub, SlowSubscriberCatchesUpFromTheBacklogWithoutLoss) {
   EventHub hub(cfg, run_ctx());
   hub.add_ring(&r, 0);
   int sv[2];
-  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-  int small = 4096;
-  setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
-  setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  ASSERT_TRUE(small_socketpair(sv));
   hub.subscribe(sv[0]);
   for (uint64_t i = 1; i <= 1000; ++i) r.push(alert(i));
   hub.poll(1);
@@ -372,10 +376,7 @@ TEST(EventHub, SlowSubscriberLosesOnlyWhatTheBacklogEvictedAndIsTold) {
   EventHub hub(cfg, run_ctx());
   hub.add_ring(&r, 0);
   int sv[2];
-  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-  int small = 4096;
-  setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
-  setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  ASSERT_TRUE(small_socketpair(sv));
   hub.subscribe(sv[0]);
   for (uint64_t i = 1; i <= 1000; ++i) r.push(alert(i));
   hub.poll(1);
