@@ -4,10 +4,11 @@
 # .11 and .12 of the classroom namespace, iperf3 -B):
 #   1. both saturating at once, .11 with 4 TCP streams and .12 with one (iperf3 downloads;
 #      without per-host the 4 streams would take ~4/5 of the classroom): each gets ~10 Mbit/s
-#      (±15 %), the sum stays within the classroom's rate (+5 %), the host level did the
+#      (±15 %), the sum stays within the classroom's rate (+10 %), the host level did the
 #      dropping, and the qos answer lists both hosts;
 #   2. one alone gets the whole classroom (the idle host's share is redistributed, ±10 %);
 #   3. a live load of `per-host: { cap: 5 Mbit }` holds one host to 5 Mbit/s (±10 %).
+# Rates on the wire (lib/netns.sh: iperf_wire_mbit), without the first second.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 PREFIX=cgqh
@@ -21,12 +22,11 @@ log "dataplane up with qos-hosts.yaml (classroom 20 Mbit/s, per-host fair share)
 in_net iperf3 -s -B "$NET_IP" -p 5202 > /dev/null 2>&1 &
 in_net iperf3 -s -B "$NET_IP" -p 5203 > /dev/null 2>&1 &
 sleep 0.5
-tcp_mbit() {  # tcp_mbit CLIENT PORT SECONDS OUT [STREAMS]: TCP download to CLIENT; Mbit/s
+# tcp_mbit CLIENT PORT SECONDS OUT [STREAMS]: TCP download to CLIENT; wire Mbit/s after the first
+# second (lib/netns.sh: iperf_wire_mbit).
+tcp_mbit() {
   in_cl iperf3 -c "$NET_IP" -B "$1" -p "$2" -t "$3" -P "${5:-1}" -R --json > "$4"
-  jget "['end']['sum_received']['bits_per_second'] / 1e6" < "$4"
-}
-within() {  # within VALUE TARGET PERCENT
-  python3 -c "import sys; v, t, p = map(float, sys.argv[1:]); sys.exit(0 if abs(v - t) <= t * p / 100 else 1)" "$@"
+  iperf_wire_mbit "$4"
 }
 
 # --- 1. two saturating hosts share the classroom fairly ------------------------------------
@@ -59,8 +59,8 @@ assert q["balancer"]["qos_balance_hosts"] > 0 and q["balancer"]["qos_balance_rou
 PY
 within "$a" 10 15 || fail ".11 got $a Mbit/s, not within 15% of its fair 10 Mbit/s"
 within "$b" 10 15 || fail ".12 got $b Mbit/s, not within 15% of its fair 10 Mbit/s"
-python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) <= 21 else 1)" "$sum" ||
-  fail "the two hosts got $sum Mbit/s together, more than the classroom's 20 Mbit/s (+5%)"
+python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) <= 22 else 1)" "$sum" ||
+  fail "the two hosts got $sum Mbit/s together, more than the classroom's 20 Mbit/s (+10%)"
 
 # --- 2. one host alone gets the whole classroom -----------------------------------------------
 sleep 1.5  # .12's share decays

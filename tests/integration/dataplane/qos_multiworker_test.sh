@@ -19,7 +19,7 @@ log "dataplane up with 2 workers and bandwidth.yaml (classroom 20 Mbit/s)"
 in_net iperf3 -s -B "$NET_IP" -p 5201 > /dev/null 2>&1 &
 sleep 0.5
 in_cl iperf3 -c "$NET_IP" -p 5201 -P 8 -t 8 -R --json > "$WORK/iperf.json" || fail "iperf3"
-got=$(jget "['end']['sum_received']['bits_per_second'] / 1e6" < "$WORK/iperf.json")
+got=$(iperf_wire_mbit "$WORK/iperf.json")  # on the wire, after the first second
 dp_query qos > "$WORK/qos.json"
 log "8 TCP streams over 2 workers: $got Mbit/s in total (classroom rate 20)"
 python3 - "$WORK/qos.json" <<'PY'

@@ -5,16 +5,13 @@
 #   2. an HTTP download is held to the class cap within ±10%;
 #   3. a live policy load halves the classroom rate and TCP follows (hot swap);
 #   4. two classrooms at once (hosts .11 and .12, one zone each: the VM's kernel has no 802.1Q
-#      for VLAN interfaces) each get their own 20 Mbit/s;
+#      for VLAN interfaces) each get their own 20 Mbit/s; VLAN classrooms: qos_vlan_test.sh;
 #   5. a priority class (HTTP, guaranteed 15 Mbit/s) keeps its guarantee while 4 bulk TCP
 #      streams saturate the classroom;
 #   6. a schedule switches a cap: the timetable clock (clock.offset) is moved to 4 s before a
 #      lesson; a running TCP download drops from 20 to the lesson's 5 Mbit/s cap when it starts.
-#
-# Rates are compared in the policer's unit, bytes on the wire (whole Ethernet frames): iperf3
-# and curl report payload, and on these veths (MTU 1500, TCP timestamps) a full segment carries
-# 1448 payload bytes in a 1514-byte frame, so wire = payload x 1514/1448 (+4.6%). TCP figures
-# leave out the first second (slow start; the policer is not what limits it).
+# Rates are compared on the wire (lib/netns.sh: wire, iperf_wire_mbit), TCP without its first
+# second.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 PREFIX=cgqos
@@ -31,17 +28,9 @@ in_net iperf3 -s -B "$NET_IP" -p 5201 > /dev/null 2>&1 &
 in_net iperf3 -s -B "$NET_IP" -p 5202 > /dev/null 2>&1 &
 in_net iperf3 -s -B "$NET_IP" -p 5203 > /dev/null 2>&1 &
 sleep 0.5
-wire() { python3 -c "import sys; print(round(float(sys.argv[1]) * 1514 / 1448, 2))" "$1"; }
 tcp_mbit() {  # tcp_mbit [CLIENT PORT OUT]: TCP download into the classroom; wire Mbit/s, s 1-7
   in_cl iperf3 -c "$NET_IP" -B "${1:-$CL_IP}" -p "${2:-5201}" -t 7 -R --json > "${3:-$WORK/iperf.json}"
-  python3 - "${3:-$WORK/iperf.json}" <<'PY'
-import json, sys
-iv = [i["sum"]["bits_per_second"] for i in json.load(open(sys.argv[1]))["intervals"]][1:]
-print(round(sum(iv) / len(iv) * 1514 / 1448 / 1e6, 2))
-PY
-}
-within() {  # within VALUE TARGET PERCENT
-  python3 -c "import sys; v, t, p = map(float, sys.argv[1:]); sys.exit(0 if abs(v - t) <= t * p / 100 else 1)" "$@"
+  iperf_wire_mbit "${3:-$WORK/iperf.json}"
 }
 load() { dp_load "$1" > "$WORK/load.json" || { cat "$WORK/load.json"; fail "load $1"; }; }
 

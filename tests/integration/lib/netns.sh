@@ -90,3 +90,20 @@ dp_set_clock() { dp_query clock.offset --arg "seconds=$1" >/dev/null || fail "cl
 in_cl() { ip netns exec "$NS_CL" "$@"; }
 in_net() { ip netns exec "$NS_NET" "$@"; }
 jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + sys.argv[1]))" "$1"; }
+
+# Rates in the policer's unit, bytes on the wire (whole Ethernet frames): iperf3 and curl report
+# payload, and on these veths (MTU 1500, TCP timestamps) a full segment carries 1448 payload
+# bytes in a 1514-byte frame, so wire = payload x 1514/1448 (+4.6%).
+wire() { python3 -c "import sys; print(round(float(sys.argv[1]) * 1514 / 1448, 2))" "$1"; }
+# iperf_wire_mbit FILE: an iperf3 --json result (client side, -R or not) as wire Mbit/s received,
+# the first second (slow start: not what a rate limit decides) left out.
+iperf_wire_mbit() {
+  python3 - "$1" <<'PY'
+import json, sys
+iv = [i["sum"]["bits_per_second"] for i in json.load(open(sys.argv[1]))["intervals"]][1:]
+print(round(sum(iv) / len(iv) * 1514 / 1448 / 1e6, 2))
+PY
+}
+within() {  # within VALUE TARGET PERCENT: exit 0 when |VALUE - TARGET| <= PERCENT of TARGET
+  python3 -c "import sys; v, t, p = map(float, sys.argv[1:]); sys.exit(0 if abs(v - t) <= t * p / 100 else 1)" "$@"
+}
