@@ -16,10 +16,14 @@ std::optional<Role> parse_role(const std::string& s) {
 
 const char* role_name(Role r) {
   switch (r) {
-    case Role::kSysadmin: return "sysadmin";
-    case Role::kSecadmin: return "secadmin";
-    case Role::kAuditor: return "auditor";
-    case Role::kOperator: return "operator";
+    case Role::kSysadmin:
+      return "sysadmin";
+    case Role::kSecadmin:
+      return "secadmin";
+    case Role::kAuditor:
+      return "auditor";
+    case Role::kOperator:
+      return "operator";
   }
   return "?";
 }
@@ -36,9 +40,16 @@ Status Auth::add_user(const std::string& name, Role role, const std::string& pas
                             static_cast<size_t>(cfg_.memlimit_kib) * 1024,
                             crypto_pwhash_ALG_ARGON2ID13) != 0)
     return cp::internal("argon2id hashing failed (out of memory?)");
+  store::User old;
+  const Status had = store_.get_user(name, &old);
+  if (!had && had.code() != cp::Code::kNotFound) return had;
   store::User u{name, role_name(role), hash, 0, 0, clock_.now_us()};
   if (auto s = store_.put_user(u); !s) return s;
-  return audit_.append(by, "user.put", name, {{"role", role_name(role)}});
+  // A new password ends the account's sessions: whoever knew the old one is logged out too.
+  if (had)
+    if (auto s = store_.delete_user_sessions(name); !s) return s;
+  return audit_.append(by, "user.put", name,
+                       {{"role", role_name(role)}, {"sessions_ended", static_cast<bool>(had)}});
 }
 
 LoginResult Auth::login(const std::string& name, const std::string& password,
@@ -51,7 +62,8 @@ LoginResult Auth::login(const std::string& name, const std::string& password,
     // Same work as for a real account, so timing does not reveal which names exist.
     static const std::string dummy = [] {
       char h[crypto_pwhash_STRBYTES] = {};
-      if (crypto_pwhash_str_alg(h, "x", 1, 1, 8192, crypto_pwhash_ALG_ARGON2ID13) != 0) return std::string();
+      if (crypto_pwhash_str_alg(h, "x", 1, 1, 8192, crypto_pwhash_ALG_ARGON2ID13) != 0)
+        return std::string();
       return std::string(h);
     }();
     if (!dummy.empty() &&
@@ -93,8 +105,8 @@ LoginResult Auth::login(const std::string& name, const std::string& password,
   Session sess{cp::random_hex(32), cp::random_hex(32), name, *role,
                now + static_cast<int64_t>(cfg_.session_ttl_s) * 1000000};
   expire_sessions();
-  if (!store_.put_session({cp::sha256_hex(sess.token), sess.csrf, name, u.role, sess.expires_us,
-                           now}))
+  if (!store_.put_session(
+          {cp::sha256_hex(sess.token), sess.csrf, name, u.role, sess.expires_us, now}))
     return LoginResult::kError;
   {
     std::lock_guard lock(mu_);

@@ -48,6 +48,8 @@ class Auth {
   Auth(store::Store& store, audit::AuditLog& audit, const cp::Clock& clock, AuthConfig cfg)
       : store_(store), audit_(audit), clock_(clock), cfg_(cfg) {}
 
+  // Creates the account, or replaces its role and password: then every session of the
+  // account ends. Audits user.put.
   Status add_user(const std::string& name, Role role, const std::string& password,
                   const std::string& by);
   // Audits login / login_failed / login_locked.

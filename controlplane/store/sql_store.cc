@@ -467,6 +467,11 @@ class SqlStore final : public Store {
     return c_->exec("DELETE FROM sessions WHERE token_hash = $1", {token_hash});
   }
 
+  Status delete_user_sessions(const std::string& user) override {
+    std::lock_guard lock(mu_);
+    return c_->exec("DELETE FROM sessions WHERE username = $1", {user});
+  }
+
   Status expire_sessions(int64_t now_us, int64_t* live) override {
     std::vector<SqlRow> rows;
     std::lock_guard lock(mu_);

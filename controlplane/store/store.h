@@ -177,6 +177,7 @@ class Store {
   virtual Status put_session(const SessionRow& s) = 0;
   virtual Status get_session(const std::string& token_hash, SessionRow* s) = 0;  // kNotFound
   virtual Status delete_session(const std::string& token_hash) = 0;
+  virtual Status delete_user_sessions(const std::string& user) = 0;  // all of that user's
   // Deletes sessions expired at `now_us`; *live receives the number left.
   virtual Status expire_sessions(int64_t now_us, int64_t* live) = 0;
 

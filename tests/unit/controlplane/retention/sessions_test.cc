@@ -1,5 +1,6 @@
 // Sessions live in the store: they survive a controld restart, logout and expiry end them, and
-// a session is worth nothing once its user is gone or has another role. Both backends.
+// a session is worth nothing once its user is gone, has another role or a new password. Both
+// backends.
 #include "controlplane/auth/auth.h"
 #include "controlplane/common/util.h"
 #include "tests/unit/controlplane/retention/fixture.h"
@@ -23,8 +24,8 @@ class Sessions : public BackendTest {
   }
   void make_auth() {
     // Cheap argon2 for tests; 120 s sessions.
-    auth_ = std::make_unique<auth::Auth>(*store_, *audit_, clock_,
-                                         auth::AuthConfig{5, 60, 120, 1, 8});
+    auth_ =
+        std::make_unique<auth::Auth>(*store_, *audit_, clock_, auth::AuthConfig{5, 60, 120, 1, 8});
   }
   void restart() {
     auth_.reset();
@@ -103,6 +104,28 @@ TEST_P(Sessions, AnotherRoleOrAGoneUserEndsTheSession) {
   // dave's account disappears from the store: his session ends.
   ASSERT_TRUE(raw()->exec("DELETE FROM users WHERE name = 'dave'", {}));
   EXPECT_FALSE(auth_->authenticate(d.token, &got));
+}
+
+TEST_P(Sessions, ANewPasswordEndsTheAccountsSessionsOnly) {
+  ASSERT_TRUE(auth_->add_user("alice", auth::Role::kSecadmin, kPassword, "root"));
+  ASSERT_TRUE(auth_->add_user("bob", auth::Role::kOperator, kPassword, "root"));
+  auth::Session a1 = login("alice"), a2 = login("alice"), b = login("bob"), got;
+  // Same role, new password: alice's sessions end, even the ones a restart brought back.
+  restart();
+  ASSERT_TRUE(auth_->add_user("alice", auth::Role::kSecadmin, "a brand new secret", "root"));
+  EXPECT_FALSE(auth_->authenticate(a1.token, &got));
+  EXPECT_FALSE(auth_->authenticate(a2.token, &got));
+  EXPECT_TRUE(auth_->authenticate(b.token, &got));  // other accounts keep theirs
+  EXPECT_EQ(auth_->login("alice", kPassword, "x", &got), LoginResult::kBadCredentials);
+  ASSERT_EQ(auth_->login("alice", "a brand new secret", "x", &a1), LoginResult::kOk);
+  EXPECT_TRUE(auth_->authenticate(a1.token, &got));
+  std::vector<store::AuditRecord> recs;
+  ASSERT_TRUE(store_->list_audit(0, 100, &recs));
+  int ended = 0;
+  for (const auto& r : recs)
+    ended +=
+        r.action == "user.put" && r.detail.find("\"sessions_ended\":true") != std::string::npos;
+  EXPECT_EQ(ended, 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Sessions, ::testing::Values("sqlite", "postgresql"),
