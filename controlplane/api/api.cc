@@ -488,6 +488,7 @@ void Api::declare_routes() {
                                  {{"ok", v.ok}, {"records", v.records}});
                  return json_response(200, {{"ok", v.ok},
                                             {"records", v.records},
+                                            {"anchor_seq", v.anchor_seq},
                                             {"bad_seq", v.bad_seq},
                                             {"problem", v.problem}});
                }});

@@ -44,6 +44,10 @@ const CommandRegistrar kRegisterAudit([](CLI::App& app, GlobalOptions& global) {
     bool ok = r.body.value("ok", false);
     if (global.output == "json")
       api::print_json(r.body);
+    else if (ok && r.body.value("anchor_seq", int64_t{0}) > 0)
+      std::printf("audit log intact: %s records after the anchor at %s (records up to it were "
+                  "pruned by retention, vouched for by the audit.prune record)\n",
+                  api::str(r.body, "records").c_str(), api::str(r.body, "anchor_seq").c_str());
     else if (ok)
       std::printf("audit log intact: %s records\n", api::str(r.body, "records").c_str());
     else

@@ -212,6 +212,11 @@ rules:
     db = sqlite3.connect(DB)
     anchor = db.execute("SELECT seq FROM audit_anchor").fetchall()
     check(anchor == [(5,)], "one anchor at record 5: %s" % anchor)
+    check(v.get("anchor_seq") == 5, "audit verify names the anchor at record 5: %s" % v)
+    p = subprocess.run([CGCTL, "audit", "verify"], capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, CGCTL_CONFIG=os.path.join(WORK, "cgctl-aud.json")))
+    check(p.returncode == 0 and "after the anchor at 5" in p.stdout,
+          "cgctl audit verify says where the chain starts: %s %s" % (p.stdout, p.stderr))
     check(db.execute("SELECT MIN(seq) FROM audit").fetchone()[0] == 6,
           "records 1..5 are gone, 6 (add-user) stays")
     prune = db.execute("SELECT detail FROM audit WHERE action = 'audit.prune'").fetchall()
