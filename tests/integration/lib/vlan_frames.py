@@ -6,21 +6,24 @@ send tagged frames on a veth and see them on the other side: the kernel moves th
 received frame into the skb's metadata (PACKET_AUXDATA gives it back) and drops the frame
 later as not-for-us, after every packet socket has had its copy.
 
-  send  --iface cl0 --vlan 101 --vlan 102 --rate-mbit 5 --size 1000 --seconds 5
-        [--src 10.77.0.1] [--dst 10.77.0.2] [--flows 4] [--dst-mac MAC] [--out sent.json]
+  send  --iface cl0 --vlan 101 --vlan 102 [--rate-mbit 5] [--size 1000] [--seconds 5]
+        [--count N] [--src 10.77.0.1] [--dst 10.77.0.2] [--flows 4] [--dst-mac MAC]
+        [--out sent.json]
   count --iface in0 --seconds 6 [--bin 0.5] [--ready FILE] [--out counted.json]
 
 Sizes and byte counts are whole frames as on the wire *with* the 4-byte tag and without the
 FCS (what a DPDK port's pkt_len is for a tagged frame). `send` paces every VLAN's stream at
---rate-mbit of such bytes (0: as fast as it can), interleaving the VLANs, and prints (or writes)
+--rate-mbit of such bytes (0: as fast as it can), interleaving the VLANs, for --seconds or until
+each VLAN has sent --count frames; IPv4 and UDP checksums are correct. It prints (or writes)
 {"seconds": ..., "vlans": {"101": {"frames": n, "bytes": b}, ...}}. `count` captures for
---seconds and writes {"seconds", "kernel_drops", "vlans": {"101": {frames, bytes, bins}},
+--seconds and writes {"seconds", "bin", "kernel_drops", "vlans": {"101": {frames, bytes, bins}},
 "untagged": {frames, bytes, bins}}, where bins[i] is the bytes received in
 [i*bin, (i+1)*bin) seconds after the first counted frame (kernel receive timestamps).
 Python stdlib only.
 """
 import argparse
 import json
+import math
 import os
 import socket
 import struct
@@ -65,10 +68,12 @@ def frame(src_mac, dst_mac, vlan, src, dst, sport, dport, size, ident):
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + udp_len, ident & 0xFFFF, 0x4000, 64,
                      socket.IPPROTO_UDP, 0, socket.inet_aton(src), socket.inet_aton(dst))
     ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
-    # UDP checksum 0 = none (allowed for IPv4); nobody on the far side delivers these anyway.
-    udp = struct.pack("!HHHH", sport, dport, udp_len, 0)
+    udp = struct.pack("!HHHH", sport, dport, udp_len, 0) + payload
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack(
+        "!BBH", 0, socket.IPPROTO_UDP, udp_len)
+    udp = udp[:6] + struct.pack("!H", checksum(pseudo + udp) or 0xFFFF) + udp[8:]
     eth = dst_mac + src_mac + struct.pack("!HHH", ETH_P_8021Q, vlan & 0x0FFF, ETH_P_IP)
-    return eth + ip + udp + payload
+    return eth + ip + udp
 
 
 def cmd_send(a):
@@ -93,6 +98,8 @@ def cmd_send(a):
         if now >= end:
             break
         s = min(streams, key=lambda s: s["due"])  # the stream due first: VLANs interleave
+        if s["due"] == math.inf:
+            break  # every stream has sent --count frames
         if s["due"] > now:
             time.sleep(min(s["due"], end) - now)
             continue
@@ -102,7 +109,7 @@ def cmd_send(a):
         sock.send(fr)
         s["frames"] += 1
         s["bytes"] += len(fr)
-        s["due"] += gap or 1e-9
+        s["due"] = math.inf if s["frames"] == a.count else s["due"] + (gap or 1e-9)
     out = {"seconds": round(time.monotonic() - start, 3),
            "vlans": {str(s["vlan"]): {"frames": s["frames"], "bytes": s["bytes"]}
                      for s in streams}}
@@ -187,7 +194,8 @@ def main():
     s.add_argument("--rate-mbit", type=float, default=0,
                    help="per VLAN, in wire bits incl. the tag; 0 = as fast as possible")
     s.add_argument("--size", type=int, default=1000, help="frame bytes incl. the tag, no FCS")
-    s.add_argument("--seconds", type=float, default=5)
+    s.add_argument("--seconds", type=float, default=5, help="at most this long")
+    s.add_argument("--count", type=int, default=0, help="frames per VLAN, then stop (0: no limit)")
     s.add_argument("--src", default="10.77.0.1")
     s.add_argument("--dst", default="10.77.0.2")
     s.add_argument("--flows", type=int, default=1, help="distinct 5-tuples per VLAN")
