@@ -91,8 +91,8 @@ def cmd_send(a):
     gap = a.size * 8 / (a.rate_mbit * 1e6) if a.rate_mbit > 0 else 0.0
     start = time.monotonic()
     end = start + a.seconds
-    for s in streams:
-        s["due"] = start
+    for i, s in enumerate(streams):  # evenly spread: no VLAN always a whisker ahead
+        s["due"] = start + i * gap / len(streams)
     while True:
         now = time.monotonic()
         if now >= end:
