@@ -6,10 +6,12 @@
 # (the kernel moves the tag into PACKET_AUXDATA; the frames go no further, which is fine here).
 # Policy qos-vlans.yaml: zone `classrooms` = VLANs 101-160, 2 Mbit/s per classroom (per: vlan).
 #   1. VLANs 101 and 102, each offered 5 Mbit/s of upload at the same time, each come out at
-#      ITS OWN 2 Mbit/s (±10 %): two classrooms, not one shared 2 Mbit/s (that would give ~1
-#      each, and a sum of 2 instead of 4: both asserted);
+#      ITS OWN 2 Mbit/s (±10 %): two classrooms, not one shared 2 Mbit/s (with `per: zone` the
+#      two got 1.3 + 0.7: both the per-VLAN rates and their sum of 4 are asserted);
 #   2. the `qos` answer lists `classrooms/vlan101` and `classrooms/vlan102` with passed bytes
-#      equal to what was captured (±1 %) and passed + dropped equal to what was sent (±1 %);
+#      equal to what was captured (±1 %), passed + dropped equal to what was sent (±1 %), and
+#      exactly 1000 bytes per frame; at the end `decode_vlan_tagged` = frames sent and
+#      `drop_qos` = the classrooms' drops;
 #   3. VLAN 300 (in no zone), offered 5 Mbit/s at the same time, is the classroom `unzoned`,
 #      which has no rate of its own (only the 100 Mbit/s uplink): all of it passes, no drops;
 #   4. a live policy load with the classroom rate at 3 Mbit/s: both VLANs follow (±10 %).
@@ -36,7 +38,7 @@ log "dataplane up with qos-vlans.yaml (VLANs 101-160: 2 Mbit/s per VLAN)"
 DST_MAC=$(in_net cat /sys/class/net/in0/address)
 
 # send_and_count NAME SECONDS RATE_MBIT VLAN...: offers RATE_MBIT per VLAN from the classroom
-# side for SECONDS while the internet side counts; leaves $WORK/NAME.{sent,count,qos}.json.
+# side for SECONDS while the internet side counts; leaves $WORK/NAME.{sent,count,qos,stats}.json.
 send_and_count() {
   local name=$1 secs=$2 rate=$3; shift 3
   local vlans=() v
