@@ -1,10 +1,7 @@
 #include "dataplane/flow/flow_table.h"
 
-#include <sys/mman.h>
-
 #include <bit>
 #include <cstdlib>
-#include <new>
 
 namespace cg::flow {
 namespace {
@@ -63,16 +60,9 @@ FlowTable::FlowTable(const TableConfig& cfg, const ExtRegistry* ext) : cfg_(cfg)
   size_t bucket_bytes = sizeof(Bucket) * nbuckets;
   size_t entry_bytes = sizeof(FlowEntry) * (static_cast<size_t>(capacity_) + 1);
   size_t free_bytes = sizeof(uint32_t) * capacity_;
-  map_bytes_ = bucket_bytes + entry_bytes + free_bytes;
-  map_bytes_ = (map_bytes_ + 4095) & ~size_t{4095};
-  // Anonymous memory is zero, which is the empty state of buckets and entries (both are
-  // trivial types), so nothing is constructed; prefault touches every page up front.
-  map_ = mmap(nullptr, map_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (map_ == MAP_FAILED) throw std::bad_alloc();
-  madvise(map_, map_bytes_, MADV_HUGEPAGE);
-  auto* base = static_cast<uint8_t*>(map_);
-  if (cfg.prefault)
-    for (size_t off = 0; off < map_bytes_; off += 4096) base[off] = 0;
+  // Zero is the empty state of buckets and entries (both are trivial types).
+  pages_ = ZeroPages(bucket_bytes + entry_bytes + free_bytes, cfg.prefault);
+  uint8_t* base = pages_.data();
   buckets_ = reinterpret_cast<Bucket*>(base);
   entries_ = reinterpret_cast<FlowEntry*>(base + bucket_bytes);
   free_ = reinterpret_cast<uint32_t*>(base + bucket_bytes + entry_bytes);
@@ -80,11 +70,9 @@ FlowTable::FlowTable(const TableConfig& cfg, const ExtRegistry* ext) : cfg_(cfg)
   free_top_ = capacity_;
 }
 
-FlowTable::~FlowTable() {
-  if (map_) munmap(map_, map_bytes_);
-}
+FlowTable::~FlowTable() = default;
 
-size_t FlowTable::memory_bytes() const { return map_bytes_; }
+size_t FlowTable::memory_bytes() const { return pages_.size(); }
 
 uint64_t FlowTable::timeout_of(const FlowEntry& e) const {
   const Timeouts& t = cfg_.timeouts;

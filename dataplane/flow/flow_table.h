@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dataplane/flow/flow_key.h"
+#include "dataplane/flow/zero_pages.h"
 
 namespace cg::flow {
 
@@ -208,8 +209,7 @@ class FlowTable {
   // Highest entry index ever handed out. The free stack returns low indices first, so sweeps
   // and scans cover [1, high_water_] instead of the whole capacity.
   uint32_t high_water_ = 0;
-  size_t map_bytes_ = 0;
-  void* map_ = nullptr;
+  ZeroPages pages_;  // buckets, entries, free stack
   uint32_t sweep_cursor_ = 1;
   uint32_t victim_cursor_ = 1;
   uint64_t last_sweep_ns_ = 0;

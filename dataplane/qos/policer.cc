@@ -138,7 +138,7 @@ Policer::Policer(const api::QosImage& image) : image_(image) {
   full_.reserve(node_count());
   for (const Node& n : nodes_) full_.push_back(n);
   for (const Leaf& l : leaves_) full_.push_back(l.node);
-  // Per host: only when a zone asks for it (the table is 3 MiB per worker).
+  // Per host: only when a zone asks for it (the table is 12 MiB per worker).
   burst_ms_ = burst;
   room_bps_.assign(2 * static_cast<size_t>(rooms_), 0);
   bool any_host = false;
@@ -167,8 +167,11 @@ Policer::Policer(const api::QosImage& image) : image_(image) {
   }
   if (any_host) {
     room_host_ = std::move(rh);
-    hosts_.assign(size_t{kHostSlots} * 2, HostBucket{});
-    host_stats_.assign(kHostSlots, HostStats{});
+    // All-zero bytes are HostBucket{} and HostStats{} (trivial; checked in policer.h).
+    const size_t bucket_bytes = sizeof(HostBucket) * kHostSlots * 2;
+    host_mem_ = flow::ZeroPages(bucket_bytes + sizeof(HostStats) * kHostSlots, true);
+    hosts_ = reinterpret_cast<HostBucket*>(host_mem_.data());
+    host_stats_ = reinterpret_cast<HostStats*>(host_mem_.data() + bucket_bytes);
     host_touched_.assign(kTouchedWords, 0);
   }
 }
@@ -190,7 +193,7 @@ uint32_t host_slot_of(const std::array<uint8_t, 16>& addr) {
 
 void Policer::set_host(uint32_t slot, Dir d, uint64_t share_bps, uint64_t depth_bps,
                        uint64_t cap_bps, uint64_t cap_depth_bps) {
-  if (slot >= kHostSlots || hosts_.empty()) return;
+  if (slot >= kHostSlots || !hosts_) return;
   HostBucket& b = hosts_[size_t{slot} * 2 + static_cast<size_t>(d)];
   // Depth before rate: a worker that sees a rate never pairs it with a stale depth of 0.
   if (share_bps) {

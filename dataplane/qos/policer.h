@@ -10,9 +10,11 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "dataplane/api/qos_image.h"
+#include "dataplane/flow/zero_pages.h"
 
 namespace cg::qos {
 
@@ -79,8 +81,8 @@ struct Leaf {
 // direct-mapped. Two hosts whose addresses hash to the same slot while both are active SHARE
 // its buckets (counted: qos_host_collisions). The table is only allocated when a zone has
 // `per-host`; other classrooms never touch it.
-inline constexpr uint32_t kHostSlotBits = 14;
-inline constexpr uint32_t kHostSlots = uint32_t{1} << kHostSlotBits;  // 16384
+inline constexpr uint32_t kHostSlotBits = 16;
+inline constexpr uint32_t kHostSlots = uint32_t{1} << kHostSlotBits;  // 65536
 // A slot whose host sent nothing for this long is free: the next address takes it over (full
 // buckets) instead of sharing it.
 inline constexpr uint64_t kHostIdleNs = 1'000'000'000;
@@ -110,6 +112,7 @@ struct alignas(64) HostStats {
   uint32_t room = 0;               // classroom of the last host seen
 };
 static_assert(sizeof(HostStats) == 64);
+static_assert(std::is_trivially_copyable_v<HostBucket> && std::is_trivially_copyable_v<HostStats>);
 uint32_t host_slot_of(const std::array<uint8_t, 16>& addr);
 
 class Policer {
@@ -161,7 +164,7 @@ class Policer {
   const Node& full(size_t node) const { return full_[node]; }
 
   // ---- Per host ---------------------------------------------------------------------------
-  bool hosts_enabled() const { return !hosts_.empty(); }
+  bool hosts_enabled() const { return hosts_ != nullptr; }
   bool room_per_host(uint32_t room) const {
     return room < room_host_.size() && room_host_[room].on;
   }
@@ -220,8 +223,10 @@ class Policer {
   };
   std::vector<RoomHost> room_host_;  // per classroom; empty = no per-host zone
   std::vector<uint64_t> room_bps_;   // [dir][room] the classroom's rate, bits/s
-  std::vector<HostBucket> hosts_;    // [slot][dir], kHostSlots x 2, or empty
-  std::vector<HostStats> host_stats_;
+  // One mapping (flow::ZeroPages: huge pages advised, hit at random) for both, or none.
+  flow::ZeroPages host_mem_;
+  HostBucket* hosts_ = nullptr;  // [slot][dir], kHostSlots x 2
+  HostStats* host_stats_ = nullptr;  // [slot]
   std::vector<uint64_t> host_touched_;  // kTouchedWords
   uint32_t burst_ms_ = 0;
   uint64_t host_claims_ = 0;

@@ -8,7 +8,7 @@
 //   2. the pipeline (parse + flow table + enforce + qos) over 100k flows in 500 classroom VLANs,
 //      shaping off (policy without bandwidth) and on (500 x 8 tree), Mpps and cycles/packet;
 //   2b. the host level (per-host fair share + cap in every classroom) on vs off, same run:
-//      the policer alone (20k hosts hashed into the 16384-slot table) and the pipeline (every
+//      the policer alone (20k hosts hashed into the 65536-slot table) and the pipeline (every
 //      flow's inside address is its own host: 100k hosts, collisions included), plus the cost
 //      of one host balancing round (the whole table scanned);
 //   3. accuracy: 100 capped classrooms at once (50 at 20 Mbit/s offered 1.5x, 50 with a class
