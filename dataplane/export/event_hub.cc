@@ -210,6 +210,11 @@ std::string EventHub::notice(uint64_t ts_ns, const char* where, uint64_t lost) {
   return line;
 }
 
+void EventHub::waiting_fds(std::vector<int>* fds) const {
+  for (const Sub& s : subs_)
+    if (s.fd >= 0 && !s.out.empty()) fds->push_back(s.fd);
+}
+
 void EventHub::write_out(Sub& s) {
   while (!s.out.empty()) {
     const ssize_t n = ::send(s.fd, s.out.data(), s.out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);

@@ -143,6 +143,9 @@ class EventHub {
   // (what will be replayed), lost (already evicted).
   nlohmann::json subscribe(int fd, const SubscribeArgs& args = {});
   size_t subscribers() const { return subs_.size(); }
+  // Adds the sockets of subscribers with lines queued that their socket did not take yet: a
+  // control loop that polls them for POLLOUT calls poll() again as soon as they drain.
+  void waiting_fds(std::vector<int>* fds) const;
   const Backlog* backlog() const { return backlog_.get(); }  // null when off
   uint64_t stream_seq() const { return seq_; }               // the newest line's
 

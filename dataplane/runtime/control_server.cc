@@ -100,7 +100,13 @@ void ControlServer::serve(const std::atomic<bool>& stop) {
     fds.clear();
     fds.push_back({listen_fd_, POLLIN, 0});
     for (auto& c : clients_) fds.push_back({c.fd, POLLIN, 0});
-    int r = ::poll(fds.data(), fds.size(), 100);
+    const size_t nclients = clients_.size();
+    if (writers_) {
+      write_fds_.clear();
+      writers_(&write_fds_);
+      for (int fd : write_fds_) fds.push_back({fd, POLLOUT, 0});
+    }
+    int r = ::poll(fds.data(), fds.size(), poll_ms_);
     if (tick_) tick_();
     if (r <= 0) continue;
     if (fds[0].revents & POLLIN) {
@@ -114,7 +120,7 @@ void ControlServer::serve(const std::atomic<bool>& stop) {
         }
       }
     }
-    for (size_t i = 1; i < fds.size(); ++i) {
+    for (size_t i = 1; i <= nclients; ++i) {  // the writers after them are the tick's
       if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       Client& c = clients_[i - 1];
       char buf[4096];

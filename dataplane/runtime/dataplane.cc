@@ -764,6 +764,7 @@ class Dataplane {
         return nlohmann::json{{"ok", false}, {"error", error}};
       return hub.subscribe(fd, args);
     });
+    server.set_wake_on_write([&hub](std::vector<int>* fds) { hub.waiting_fds(fds); });
     server.set_tick([this, &hub, ectx]() mutable {
       const uint64_t now = wall_now_ns();
       // Events name the zone the active policy resolves (as --replay does with its image).

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+
+#include <chrono>
 #include <thread>
 
 namespace cg::runtime {
@@ -50,6 +53,46 @@ TEST(ControlServer, ServesOverAUnixSocket) {
   nlohmann::json resp;
   EXPECT_FALSE(control_request("/tmp/cg-no-such.sock", {{"v", 1}}, &resp, &err));
   EXPECT_NE(err.find("cannot connect"), std::string::npos);
+}
+
+// A stream whose socket was full gets the tick as soon as it can take more: the round does not
+// wait for its timeout (a minute here, so only the writable socket can end it).
+TEST(ControlServer, ARoundEndsWhenAStreamWithOutputWaitingCanTakeMore) {
+  std::string path = "/tmp/cg-ctl-wake-" + std::to_string(getpid()) + "/dp.sock";
+  ControlServer s(echo);
+  std::string err;
+  ASSERT_TRUE(s.listen(path, &err)) << err;
+  s.set_poll_ms(60'000);
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  const std::string chunk(4096, 'x');
+  while (send(sv[0], chunk.data(), chunk.size(), MSG_DONTWAIT) > 0) {
+  }
+  std::atomic<int> ticks{0};
+  std::atomic<bool> waiting{true};
+  s.set_tick([&] {
+    ++ticks;
+    waiting = false;  // the tick wrote what it had
+  });
+  s.set_wake_on_write([&](std::vector<int>* fds) {
+    if (waiting) fds->push_back(sv[0]);
+  });
+  std::atomic<bool> stop{false};
+  std::thread t([&] { s.serve(stop); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(ticks.load(), 0) << "a full socket does not end a round";
+  char buf[65536];
+  while (recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT) > 0) {
+  }
+  for (int i = 0; i < 10'000 && ticks == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(ticks.load(), 1) << "the drained socket ended the round";
+  stop = true;
+  nlohmann::json resp;  // a request ends the (minute-long) round in which serve() sees `stop`
+  control_request(path, {{"v", 1}, {"cmd", "health"}}, &resp, &err, 1000);
+  t.join();
+  close(sv[0]);
+  close(sv[1]);
 }
 
 }  // namespace

@@ -423,6 +423,36 @@ TEST(EventHub, WithoutABacklogAResumeIsToldEverythingIsGone) {
 
 // The real ControlServer in front of the hub, wired as cg-dataplane wires it: the ack names the
 // run and the replay; a malformed "after" is refused and the connection stays usable.
+// The sockets a control loop should poll for POLLOUT: those with lines queued that they did not
+// take yet, until the reader has drained them.
+TEST(EventHub, NamesTheSocketsWithLinesWaiting) {
+  EventRing r(2048);
+  EventHub hub({}, run_ctx());
+  hub.add_ring(&r, 0);
+  int sv[2];
+  ASSERT_TRUE(small_socketpair(sv));
+  hub.subscribe(sv[0]);
+  std::vector<int> fds;
+  hub.waiting_fds(&fds);
+  EXPECT_TRUE(fds.empty());
+  for (uint64_t i = 1; i <= 200; ++i) r.push(alert(i));
+  hub.poll(1);
+  hub.waiting_fds(&fds);
+  EXPECT_EQ(fds, std::vector<int>{sv[0]}) << "the socket is full, lines are queued";
+  size_t got = 0;
+  LineReader rd{sv[1], {}};
+  for (int round = 0; round < 1000 && !fds.empty(); ++round) {
+    got += rd.read().size();
+    hub.poll(2);
+    fds.clear();
+    hub.waiting_fds(&fds);
+  }
+  got += rd.read().size();
+  EXPECT_TRUE(fds.empty());
+  EXPECT_EQ(got, 200u);
+  close(sv[1]);
+}
+
 TEST(EventHub, SubscribeThroughTheControlServer) {
   EventRing r(64);
   EventHub hub({}, run_ctx());
