@@ -4,13 +4,10 @@
 
 #include <cstring>
 
+#include "dataplane/flow/flow_key.h"
+
 namespace cg::exporter {
 namespace {
-
-bool is_mapped(const std::array<uint8_t, 16>& a) {
-  static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  return std::memcmp(a.data(), kMapped, 12) == 0;
-}
 
 // ICMP type -> counterpart type (the spec's port equivalents); -1 when the message is one-way.
 int icmp4_counterpart(uint16_t type) {
@@ -73,7 +70,7 @@ int icmp6_counterpart(uint16_t type) {
 
 std::string community_id(const std::array<uint8_t, 16>& src, const std::array<uint8_t, 16>& dst,
                          uint8_t proto, uint16_t src_port, uint16_t dst_port, uint16_t seed) {
-  const bool v4 = is_mapped(src) && is_mapped(dst);
+  const bool v4 = flow::is_ipv4_mapped(src) && flow::is_ipv4_mapped(dst);
   const uint8_t* sa = v4 ? src.data() + 12 : src.data();
   const uint8_t* da = v4 ? dst.data() + 12 : dst.data();
   const size_t alen = v4 ? 4 : 16;

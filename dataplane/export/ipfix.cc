@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "dataplane/flow/flow_key.h"
+
 namespace cg::exporter {
 namespace {
 
@@ -52,11 +54,6 @@ constexpr Field kFields[] = {
 size_t str_len(const std::string& s) {
   const size_t n = s.size() > kMaxString ? kMaxString : s.size();
   return 1 + n;
-}
-
-bool is_mapped(const std::array<uint8_t, 16>& a) {
-  static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  return std::memcmp(a.data(), kMapped, 12) == 0;
 }
 
 constexpr const char* kCounterNames[] = {
@@ -176,7 +173,7 @@ bool IpfixEncoder::add_app_name(uint32_t app_id, const std::string& name) {
 }
 
 bool IpfixEncoder::add(const IpfixFlow& f) {
-  const bool v4 = is_mapped(f.src) && is_mapped(f.dst);
+  const bool v4 = flow::is_ipv4_mapped(f.src) && flow::is_ipv4_mapped(f.dst);
   const uint16_t tid = v4 ? kTemplateV4 : kTemplateV6;
   const size_t need = (set_id_ == tid ? 0 : 4) + (v4 ? 8 : 32) + 2 + 2 + 1 + 2 + 2 + 8 * 4 + 8 + 8 +
                       1 + 8 + 5 + str_len(f.app) + str_len(f.hostname) + 1 + str_len(f.zone) +

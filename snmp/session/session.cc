@@ -102,6 +102,13 @@ bool parse_address(const std::string& text, std::string* host, uint16_t* port) {
   return true;
 }
 
+std::string host_of(const std::string& address) {
+  std::string host;
+  uint16_t port = 0;
+  if (parse_address(address, &host, &port)) return host;
+  return address;
+}
+
 Clock& Clock::system() {
   static SystemClock clock;
   return clock;

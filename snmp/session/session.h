@@ -44,6 +44,9 @@ struct SessionConfig {
 
 // ADDRESS[:PORT], [v6]:port or a bare v6 literal. Returns false on garbage.
 bool parse_address(const std::string& text, std::string* host, uint16_t* port);
+// The host part of "host", "host:port", "[v6]:port" (what neighbours and ipAddrTable name); the
+// text itself when it does not parse.
+std::string host_of(const std::string& address);
 
 // Per-session counters (exported by the poller later; asserted in tests).
 struct SessionCounters {

@@ -55,18 +55,6 @@ std::string Subnet::to_string() const {
   return std::string(buf) + "/" + std::to_string(prefix_);
 }
 
-namespace {
-
-// The host part of "host", "host:port", "[v6]:port" (what neighbours and ipAddrTable name).
-std::string host_of(const std::string& address) {
-  std::string host;
-  uint16_t port = 0;
-  if (parse_address(address, &host, &port)) return host;
-  return address;
-}
-
-}  // namespace
-
 CrawlResult crawl(const CrawlOptions& options, const SessionFactory& factory) {
   CrawlResult result;
   CrawlCounters& c = result.counters;

@@ -40,13 +40,6 @@ std::string infer_kind(const DeviceDiscovery& d) {
   return "other";
 }
 
-std::string host_of(const std::string& address) {
-  std::string host;
-  uint16_t port = 0;
-  if (parse_address(address, &host, &port)) return host;
-  return address;
-}
-
 json opt(const std::optional<std::string>& o) {
   return o ? json(*o) : json(nullptr);
 }

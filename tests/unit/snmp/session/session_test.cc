@@ -48,6 +48,10 @@ TEST(Address, Parse) {
        {"", ":161", "host:0", "host:65536", "host:x", "a b", "[::1", "[::1]x", "h;rm"}) {
     EXPECT_FALSE(parse_address(bad, &h, &p)) << bad;
   }
+  EXPECT_EQ(host_of("127.0.0.1:1161"), "127.0.0.1");
+  EXPECT_EQ(host_of("[::1]:162"), "::1");
+  EXPECT_EQ(host_of("fe80::1"), "fe80::1");
+  EXPECT_EQ(host_of("a b"), "a b");  // not an address: the text itself
 }
 
 TEST(Protocols, Parse) {
