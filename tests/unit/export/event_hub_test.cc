@@ -44,17 +44,29 @@ bool small_socketpair(int sv[2]) {
   return true;
 }
 
+// Reads what the socket holds; a partial last line waits for the next call.
+struct LineReader {
+  int fd;
+  std::string rest;
+  std::vector<nlohmann::json> read() {
+    char buf[65536];
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+      rest.append(buf, static_cast<size_t>(n));
+    std::vector<nlohmann::json> out;
+    size_t start = 0;
+    for (size_t nl; (nl = rest.find('\n', start)) != std::string::npos; start = nl + 1)
+      out.push_back(nlohmann::json::parse(rest.substr(start, nl - start)));
+    rest.erase(0, start);
+    return out;
+  }
+};
+
+// Everything the socket holds, which must be whole lines.
 std::vector<nlohmann::json> read_lines(int fd) {
-  std::string all;
-  char buf[65536];
-  ssize_t n;
-  while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-    all.append(buf, static_cast<size_t>(n));
-  std::vector<nlohmann::json> out;
-  size_t start = 0;
-  for (size_t nl; (nl = all.find('\n', start)) != std::string::npos; start = nl + 1)
-    out.push_back(nlohmann::json::parse(all.substr(start, nl - start)));
-  EXPECT_EQ(start, all.size()) << "only whole lines";
+  LineReader rd{fd, {}};
+  auto out = rd.read();
+  EXPECT_TRUE(rd.rest.empty()) << "only whole lines";
   return out;
 }
 
@@ -155,23 +167,6 @@ struct Pair {
   ~Pair() { close(peer); }
 };
 
-// Reads what the socket holds; a partial last line waits for the next call.
-struct LineReader {
-  int fd;
-  std::string rest;
-  std::vector<nlohmann::json> read() {
-    char buf[65536];
-    ssize_t n;
-    while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-      rest.append(buf, static_cast<size_t>(n));
-    std::vector<nlohmann::json> out;
-    size_t start = 0;
-    for (size_t nl; (nl = rest.find('\n', start)) != std::string::npos; start = nl + 1)
-      out.push_back(nlohmann::json::parse(rest.substr(start, nl - start)));
-    rest.erase(0, start);
-    return out;
-  }
-};
 
 SubscribeArgs after(const std::string& run, uint64_t seq) {
   SubscribeArgs a;
