@@ -91,7 +91,7 @@ sleep 2
 bps=$(in_cl curl -s -o /dev/null -w '%{speed_download}' "http://$NET_IP:8080/big.bin")
 wait "$bulk" || fail "bulk iperf3"
 web=$(wire "$(python3 -c "print($bps * 8 / 1e6)")")
-bulk_mbit=$(wire "$(jget "['end']['sum_received']['bits_per_second'] / 1e6" < "$WORK/bulk.json")")
+bulk_mbit=$(iperf_wire_mbit "$WORK/bulk.json")
 log "priority HTTP under 4 bulk TCP streams: $web Mbit/s (guaranteed 15); bulk $bulk_mbit Mbit/s"
 python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) >= 15 * 0.9 else 1)" "$web" ||
   fail "the priority class got $web Mbit/s, less than 90% of its 15 Mbit/s guarantee"
@@ -122,10 +122,11 @@ in_cl iperf3 -c "$NET_IP" -p 5201 -t 12 -i 1 -R --json > "$WORK/sched.json"
 dp_set_clock 0
 read -r before after <<<"$(python3 - "$WORK/sched.json" <<'PY'
 import json, sys
-iv = [i["sum"]["bits_per_second"] * 1514 / 1448 / 1e6 for i in json.load(open(sys.argv[1]))["intervals"]]
+iv = [i["sum"]["bits_per_second"] / 1e6 for i in json.load(open(sys.argv[1]))["intervals"]]
 print(sum(iv[0:3]) / 3, sum(iv[7:12]) / 5)  # the lesson starts at ~4 s
 PY
 )"
+before=$(wire "$before"); after=$(wire "$after")
 log "schedule: before the lesson $before Mbit/s (rate 20; > 2x the cap), from 08:00 on $after Mbit/s (cap 5)"
 python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > 10 else 1)" "$before" ||
   fail "before the lesson TCP got $before Mbit/s: the cap applied early"
