@@ -335,8 +335,10 @@ uint32_t FlowTable::expire(uint64_t now_ns) {
                      static_cast<double>(cfg_.sweep_period_ns) * high_water_ +
                  sweep_carry_;
   last_sweep_ns_ = now_ns;
-  uint32_t budget = share > high_water_ ? high_water_ : static_cast<uint32_t>(share);
-  sweep_carry_ = share > high_water_ ? 0 : share - budget;
+  if (share > high_water_) share = high_water_;  // at most one whole table is owed
+  uint32_t budget = share > cfg_.sweep_max_per_call ? cfg_.sweep_max_per_call
+                                                     : static_cast<uint32_t>(share);
+  sweep_carry_ = share - budget;
   uint32_t expired = 0;
   for (uint32_t n = 0; n < budget; ++n) {
     uint32_t i = sweep_cursor_ > high_water_ ? 1 : sweep_cursor_;

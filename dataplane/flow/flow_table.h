@@ -99,6 +99,10 @@ struct TableConfig {
   Timeouts timeouts;
   OnFull on_full = OnFull::kEvict;
   uint64_t sweep_period_ns = 1'000'000'000ull;  // every entry is checked once per period
+  // At most this many entries per expire() call: a worker that was off its core (or a replay
+  // whose clock jumps an hour) owes a whole table, and checking a million entries at once
+  // would stall the worker for milliseconds. What is owed carries over (at most one table).
+  uint32_t sweep_max_per_call = 256;
   bool prefault = false;  // touch all memory at construction (live dataplane: no page faults)
 };
 
@@ -153,7 +157,8 @@ class FlowTable {
                      uint64_t now_ns);
 
   // Expires idle flows: checks a slice of the table proportional to the time since the last
-  // call (the whole table once per sweep_period). Returns flows expired.
+  // call (the whole table once per sweep_period), at most sweep_max_per_call entries; the rest
+  // is owed to the next calls. Returns flows expired.
   uint32_t expire(uint64_t now_ns);
   // Ends every flow (shutdown / end of replay).
   void flush(EndReason why);

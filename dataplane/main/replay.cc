@@ -2,7 +2,10 @@
 
 #include <pcap/pcap.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -48,9 +51,18 @@ ReplayResult run(const std::string& pcap_path, const runtime::DataplaneConfig& c
                  std::shared_ptr<const api::PolicyImage> policy) {
   ReplayResult res;
   char err[PCAP_ERRBUF_SIZE] = {0};
-  pcap_t* pc = pcap_open_offline_with_tstamp_precision(pcap_path.c_str(),
-                                                       PCAP_TSTAMP_PRECISION_NANO, err);
+  // libpcap reads through stdio; with its default 4 KiB buffer a large capture costs one read
+  // system call per 4 KiB (a tenth of the replay's time). The buffer outlives pcap_close.
+  std::vector<char> iobuf(1 << 20);
+  FILE* fp = std::fopen(pcap_path.c_str(), "rb");
+  if (!fp) {
+    res.error = "cannot open capture: " + pcap_path + ": " + std::strerror(errno);
+    return res;
+  }
+  std::setvbuf(fp, iobuf.data(), _IOFBF, iobuf.size());
+  pcap_t* pc = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, err);
   if (!pc) {
+    std::fclose(fp);  // pcap_fopen_offline leaves the stream open when it fails
     res.error = "cannot open capture: " + std::string(err);
     return res;
   }

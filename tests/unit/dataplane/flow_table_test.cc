@@ -136,6 +136,28 @@ TEST(FlowTable, ActivityKeepsAFlowAlive) {
   EXPECT_TRUE(fx.ended.v.empty());
 }
 
+TEST(FlowTable, SweepIsBoundedPerCallAndCarriesWhatIsOwed) {
+  Fixture fx(4096);
+  fx.cfg.sweep_max_per_call = 100;
+  fx.t = std::make_unique<FlowTable>(fx.cfg, nullptr);
+  fx.t->set_end_callback(&Ended::cb, &fx.ended);
+  for (uint32_t i = 0; i < 1000; ++i) fx.send(pkt(100 + i, 53, 9, 53, 17), kSec);
+  fx.t->expire(kSec);
+  // An hour later all 1,000 are idle, but one call checks at most 100 entries.
+  EXPECT_EQ(fx.t->expire(3600 * kSec), 100u);
+  EXPECT_EQ(fx.t->size(), 900u);
+  // The rest is owed: the next calls (no time passing) go on 100 at a time.
+  uint32_t calls = 1;
+  while (fx.t->size() > 0 && calls < 100) {
+    EXPECT_LE(fx.t->expire(3600 * kSec), 100u);
+    ++calls;
+  }
+  EXPECT_EQ(calls, 10u);
+  EXPECT_EQ(fx.t->counter(TableCounter::kExpiredIdle), 1000u);
+  // Nothing is owed beyond one table: a later call checks only what its own time asks for.
+  EXPECT_EQ(fx.t->expire(3600 * kSec), 0u);
+}
+
 TEST(FlowTable, FullTableEvictsEmbryonicFirst) {
   Fixture fx(64);
   // 63 established UDP flows (2-way), then 1 embryonic TCP flow: the table is full.
