@@ -42,10 +42,8 @@ void Balancer::reset(std::span<Policer* const> workers) {
     for (uint32_t h = 0; h < kHostSlots; ++h)
       for (int d = 0; d < 2; ++d) {
         const HostStats& hs = workers[w]->host_stats(h);
-        host_last_[(w * kHostSlots + h) * 2 + d] =
-            __atomic_load_n(&hs.offered[d], __ATOMIC_RELAXED);
-        host_drops_last_[(w * kHostSlots + h) * 2 + d] =
-            __atomic_load_n(&hs.drop_packets[d], __ATOMIC_RELAXED);
+        host_last_[(w * kHostSlots + h) * 2 + d] = ld(hs.offered[d]);
+        host_drops_last_[(w * kHostSlots + h) * 2 + d] = ld(hs.drop_packets[d]);
       }
   // Until demand is measured: an even split.
   const auto even = static_cast<uint32_t>(Policer::kShareOne / workers_);
@@ -204,8 +202,8 @@ void Balancer::balance_hosts(std::span<Policer* const> workers, uint64_t elapsed
         for (size_t w = 0; w < workers_; ++w) {
           const HostStats& hs = workers[w]->host_stats(h);
           const size_t i = (w * kHostSlots + h) * 2 + d;
-          const uint64_t now = __atomic_load_n(&hs.offered[d], __ATOMIC_RELAXED);
-          const uint64_t drops = __atomic_load_n(&hs.drop_packets[d], __ATOMIC_RELAXED);
+          const uint64_t now = ld(hs.offered[d]);
+          const uint64_t drops = ld(hs.drop_packets[d]);
           const uint64_t delta = now - host_last_[i];
           host_last_[i] = now;
           dropped = dropped || drops != host_drops_last_[i];
@@ -214,7 +212,7 @@ void Balancer::balance_hosts(std::span<Policer* const> workers, uint64_t elapsed
           avg = delta == 0 && avg < kEwmaRounds
                     ? 0
                     : avg - avg / kEwmaRounds + delta * kEwmaScale / kEwmaRounds;
-          if (avg > total) room = __atomic_load_n(&hs.room, __ATOMIC_RELAXED);  // the busiest
+          if (avg > total) room = ld(hs.room);  // the busiest
           total += avg;
         }
         if (dropped)

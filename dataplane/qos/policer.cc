@@ -14,17 +14,6 @@ constexpr uint64_t kAutoBurstMs = 20;
 constexpr uint64_t kTcpBurstMs = 250;
 constexpr uint64_t kTcpWindowBytes = uint64_t{16} << 20;
 
-// rate, depth and headroom are written by the Balancer (control thread) while the worker reads
-// them: relaxed atomic word accesses (plain moves on x86 and arm64).
-template <class T>
-inline T ld(const T& v) {
-  return __atomic_load_n(&v, __ATOMIC_RELAXED);
-}
-template <class T>
-inline void st(T& v, T x) {
-  __atomic_store_n(&v, x, __ATOMIC_RELAXED);
-}
-
 inline void advance(Node& n, uint64_t now_ns) {
   if (now_ns > n.last_ns) {
     const uint64_t elapsed = now_ns - n.last_ns;

@@ -18,6 +18,18 @@
 
 namespace cg::qos {
 
+// Rates, depths, headroom and the host statistics are written by one thread (the Balancer, or
+// the worker) while another reads them: relaxed atomic word accesses (plain moves on x86 and
+// arm64), used by the policer, the Balancer and the report.
+template <class T>
+inline T ld(const T& v) {
+  return __atomic_load_n(&v, __ATOMIC_RELAXED);
+}
+template <class T>
+inline void st(T& v, T x) {
+  __atomic_store_n(&v, x, __ATOMIC_RELAXED);
+}
+
 enum class Dir : uint8_t { kUp = 0, kDown = 1 };
 
 // Why a packet was dropped; also which level of the tree refused it.

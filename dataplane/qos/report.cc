@@ -30,11 +30,6 @@ uint64_t bps_of(uint64_t rate_fixed_value) {  // 32.32 bytes/ns -> bits/s
       (static_cast<unsigned __int128>(rate_fixed_value) * 8'000'000'000ull) >> kRateShift);
 }
 
-template <class T>
-T ld(const T& v) {
-  return __atomic_load_n(&v, __ATOMIC_RELAXED);
-}
-
 // Per host: the slots that saw a packet in the last kHostIdleNs (active hosts per classroom),
 // and the busiest kMaxHostsListed of them with their shares, caps and drops.
 nlohmann::json hosts_json(const Shaper& shaper, const Policer& p, uint64_t now_ns) {

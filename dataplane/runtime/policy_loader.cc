@@ -31,12 +31,6 @@ std::string now_rfc3339() {
   return buf;
 }
 
-int64_t micros_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now() - t0)
-      .count();
-}
-
 nlohmann::json fail(const std::string& error) { return {{"ok", false}, {"error", error}}; }
 
 }  // namespace

@@ -31,6 +31,13 @@ struct rte_rcu_qsbr;
 
 namespace cg::runtime {
 
+// Microseconds since t0: the prepare / apply timings that socket answers carry.
+inline int64_t micros_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                               t0)
+      .count();
+}
+
 struct CompiledPolicy {
   std::shared_ptr<const api::PolicyImage> image;  // null when the source has errors
   std::vector<std::string> diagnostics;          // "file:line:col: error: ..." lines

@@ -10,12 +10,6 @@
 namespace cg::runtime {
 namespace {
 
-int64_t micros_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now() - t0)
-      .count();
-}
-
 // "a.b.c.d", "a.b.c.d/n", "v6", "v6/n" -> canonical text with the host bits cleared. IPv4-mapped
 // IPv6 (::ffff:a.b.c.d[/96+n]) is written as IPv4. False when it is none of these.
 bool canonical(const std::string& in, std::string* out) {
