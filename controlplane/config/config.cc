@@ -1,28 +1,16 @@
 #include "controlplane/config/config.h"
 
-#include <yaml-cpp/yaml.h>
-
-#include <algorithm>
 #include <fstream>
-#include <functional>
-#include <set>
 #include <sstream>
+
+#include "dataplane/runtime/config_keys.h"
 
 namespace cg::config {
 namespace {
 
-enum class Kind { kUint, kSeconds, kString, kBool, kEnum };
-
-struct KeyDecl {
-  std::string path;
-  Kind kind;
-  double min;
-  double max;
-  std::string def;
-  std::vector<std::string> choices;
-  std::string help;
-  std::function<void(ControldConfig&, const YAML::Node&)> set;
-};
+using runtime::config::Kind;
+using KeyDecl = runtime::config::KeyDecl<ControldConfig>;
+using Loader = runtime::config::KeyLoader<ControldConfig>;
 
 const std::vector<KeyDecl>& keys() {
   using C = ControldConfig;
@@ -123,157 +111,21 @@ const std::vector<KeyDecl>& keys() {
   return k;
 }
 
-const char* kind_name(Kind k) {
-  switch (k) {
-    case Kind::kUint: return "integer";
-    case Kind::kSeconds: return "seconds";
-    case Kind::kString: return "string";
-    case Kind::kBool: return "bool";
-    case Kind::kEnum: return "enum";
-  }
-  return "?";
-}
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t prev = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t cur = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] != b[j - 1])});
-      prev = cur;
-    }
-  }
-  return row[b.size()];
-}
-
-const KeyDecl* find(const std::string& path) {
-  for (const auto& k : keys())
-    if (k.path == path) return &k;
-  return nullptr;
-}
-bool is_section(const std::string& path) {
-  for (const auto& k : keys())
-    if (k.path.rfind(path + ".", 0) == 0) return true;
-  return false;
-}
-std::string suggest(const std::string& path) {
-  std::set<std::string> cands;
-  for (const auto& k : keys()) {
-    cands.insert(k.path);
-    for (size_t p = k.path.find('.'); p != std::string::npos; p = k.path.find('.', p + 1))
-      cands.insert(k.path.substr(0, p));
-  }
-  std::string best;
-  size_t best_d = 4;
-  for (const auto& c : cands)
-    if (size_t d = edit_distance(path, c); d < best_d) best_d = d, best = c;
-  return best.empty() ? "" : " (did you mean '" + best + "'?)";
-}
-
-class Loader {
- public:
-  Loader(std::string name, std::vector<std::string>* errors) : name_(std::move(name)), e_(errors) {}
-
-  void error(const YAML::Mark& m, const std::string& path, const std::string& what) {
-    e_->push_back(name_ + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) +
-                  ": " + path + ": " + what);
-  }
-
-  void walk(const YAML::Node& node, const std::string& prefix, ControldConfig& cfg) {
-    if (!node.IsMap()) return error(node.Mark(), prefix.empty() ? "(top)" : prefix, "expected a mapping");
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      std::string key = it->first.Scalar();
-      std::string path = prefix.empty() ? key : prefix + "." + key;
-      if (const KeyDecl* d = find(path))
-        set(*d, it->second, cfg);
-      else if (is_section(path))
-        walk(it->second, path, cfg);
-      else
-        error(it->first.Mark(), path, "unknown key" + suggest(path));
-    }
-  }
-
- private:
-  void set(const KeyDecl& d, const YAML::Node& n, ControldConfig& cfg) {
-    const std::string& p = d.path;
-    try {
-      if (!n.IsScalar()) return error(n.Mark(), p, std::string("expected a ") + kind_name(d.kind));
-      const std::string& s = n.Scalar();
-      switch (d.kind) {
-        case Kind::kUint:
-        case Kind::kSeconds: {
-          size_t used = 0;
-          double v = 0;
-          try {
-            v = std::stod(s, &used);
-          } catch (...) {
-            used = 0;
-          }
-          if (used == 0 || used != s.size() ||
-              (d.kind == Kind::kUint && v != static_cast<double>(static_cast<long long>(v))))
-            return error(n.Mark(), p, std::string("expected ") +
-                                          (d.kind == Kind::kUint ? "an integer" : "a number") +
-                                          ", got '" + s + "'");
-          if (v < d.min || v > d.max) {
-            std::ostringstream os;
-            os << "value " << s << " out of range [" << d.min << ", " << d.max << "]";
-            return error(n.Mark(), p, os.str());
-          }
-          break;
-        }
-        case Kind::kString:
-          if (s.empty()) return error(n.Mark(), p, "expected a non-empty string");
-          break;
-        case Kind::kBool:
-          (void)n.as<bool>();
-          break;
-        case Kind::kEnum:
-          if (std::find(d.choices.begin(), d.choices.end(), s) == d.choices.end()) {
-            std::string c;
-            for (const auto& x : d.choices) c += (c.empty() ? "" : "|") + x;
-            return error(n.Mark(), p, "'" + s + "' is not one of " + c);
-          }
-          break;
-      }
-      d.set(cfg, n);
-    } catch (const YAML::Exception&) {
-      error(n.Mark(), p, std::string("expected a ") + kind_name(d.kind));
-    }
-  }
-
-  std::string name_;
-  std::vector<std::string>* e_;
-};
-
 }  // namespace
 
 ControldConfig default_config() {
   ControldConfig cfg;
-  for (const auto& k : keys())
-    if (!k.def.empty()) k.set(cfg, YAML::Load(k.def));
+  Loader::apply_defaults(keys(), cfg);
   return cfg;
 }
 
 ControldConfig parse_config(const std::string& yaml, const std::string& name,
                             std::vector<std::string>* errors) {
   ControldConfig cfg = default_config();
-  Loader loader(name, errors);
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml);
-  } catch (const YAML::ParserException& ex) {
-    loader.error(ex.mark, "(yaml)", ex.msg);
-    return cfg;
-  } catch (const YAML::Exception& ex) {
-    errors->push_back(name + ": " + ex.msg);
-    return cfg;
-  }
-  if (root.IsNull()) return cfg;  // an empty file means all defaults
-  loader.walk(root, "", cfg);
-  if (errors->empty() && cfg.store_backend == "postgresql" && cfg.pg_conninfo.empty())
+  Loader loader(keys(), name, errors);
+  bool empty = false;  // an empty file means all defaults
+  if (loader.load(yaml, cfg, &empty) && errors->empty() && cfg.store_backend == "postgresql" &&
+      cfg.pg_conninfo.empty())
     errors->push_back(name + ": store.postgresql: required when store.backend is postgresql");
   return cfg;
 }
@@ -289,20 +141,6 @@ ControldConfig load_config(const std::string& path, std::vector<std::string>* er
   return parse_config(ss.str(), path, errors);
 }
 
-std::string config_help() {
-  std::ostringstream os;
-  for (const auto& k : keys()) {
-    os << "  " << k.path << " (" << kind_name(k.kind);
-    if (k.kind == Kind::kUint || k.kind == Kind::kSeconds) os << " " << k.min << ".." << k.max;
-    if (k.kind == Kind::kEnum) {
-      os << ": ";
-      for (size_t i = 0; i < k.choices.size(); ++i) os << (i ? "|" : "") << k.choices[i];
-    }
-    os << ")";
-    if (!k.def.empty()) os << " default " << k.def;
-    os << "\n      " << k.help << "\n";
-  }
-  return os.str();
-}
+std::string config_help() { return Loader::help(keys()); }
 
 }  // namespace cg::config

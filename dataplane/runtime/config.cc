@@ -1,29 +1,16 @@
 #include "dataplane/runtime/config.h"
 
-#include <yaml-cpp/yaml.h>
-
-#include <algorithm>
 #include <fstream>
-#include <functional>
-#include <map>
-#include <set>
 #include <sstream>
+
+#include "dataplane/runtime/config_keys.h"
 
 namespace cg::runtime {
 namespace {
 
-enum class Kind { kUint, kSeconds, kString, kBool, kEnum, kStringList };
-
-struct KeyDecl {
-  std::string path;
-  Kind kind;
-  double min;
-  double max;
-  std::string def;  // default as YAML scalar text ("" = none / empty)
-  std::vector<std::string> choices;
-  std::string help;
-  std::function<void(DataplaneConfig&, const YAML::Node&)> set;
-};
+using config::Kind;
+using KeyDecl = config::KeyDecl<DataplaneConfig>;
+using Loader = config::KeyLoader<DataplaneConfig>;
 
 uint64_t to_ns(double s) { return static_cast<uint64_t>(s * 1e9); }
 pipeline::FrameAction action(const std::string& s) {
@@ -36,10 +23,10 @@ const std::vector<KeyDecl>& keys() {
   static const std::vector<KeyDecl> k = {
       {"ports.inside", Kind::kString, 0, 0, "", {},
        "school LAN side: PCI address (0000:03:00.0) or vdev (net_af_packet0,iface=eth1)",
-       [](C& c, const N& n) { c.inside = n.as<std::string>(); }},
+       [](C& c, const N& n) { c.inside = n.as<std::string>(); }, true},
       {"ports.outside", Kind::kString, 0, 0, "", {},
        "city uplink side: PCI address or vdev string",
-       [](C& c, const N& n) { c.outside = n.as<std::string>(); }},
+       [](C& c, const N& n) { c.outside = n.as<std::string>(); }, true},
       {"workers", Kind::kUint, 1, 64, "1", {},
        "worker lcores; each polls one RX/TX queue pair on both ports",
        [](C& c, const N& n) { c.workers = n.as<uint32_t>(); }},
@@ -273,207 +260,29 @@ const std::vector<KeyDecl>& keys() {
   return k;
 }
 
-const char* kind_name(Kind k) {
-  switch (k) {
-    case Kind::kUint: return "integer";
-    case Kind::kSeconds: return "seconds";
-    case Kind::kString: return "string";
-    case Kind::kBool: return "bool";
-    case Kind::kEnum: return "enum";
-    case Kind::kStringList: return "list of strings";
-  }
-  return "?";
-}
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t prev = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t cur = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] != b[j - 1])});
-      prev = cur;
-    }
-  }
-  return row[b.size()];
-}
-
-class Loader {
- public:
-  Loader(std::string name, std::vector<ConfigError>* errors) : name_(std::move(name)), e_(errors) {}
-
-  void error(const YAML::Mark& m, const std::string& path, const std::string& what) {
-    std::ostringstream os;
-    os << name_ << ":" << m.line + 1 << ":" << m.column + 1 << ": " << path << ": " << what;
-    e_->push_back({os.str()});
-  }
-
-  void walk(const YAML::Node& node, const std::string& prefix, DataplaneConfig& cfg) {
-    if (!node.IsMap()) {
-      error(node.Mark(), prefix.empty() ? "(top)" : prefix, "expected a mapping");
-      return;
-    }
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      std::string key = it->first.Scalar();
-      std::string path = prefix.empty() ? key : prefix + "." + key;
-      const KeyDecl* decl = find(path);
-      if (decl) {
-        set(*decl, it->second, cfg);
-      } else if (is_section(path)) {
-        walk(it->second, path, cfg);
-      } else {
-        error(it->first.Mark(), path, "unknown key" + suggest(path));
-      }
-    }
-  }
-
- private:
-  static const KeyDecl* find(const std::string& path) {
-    for (const auto& k : keys())
-      if (k.path == path) return &k;
-    return nullptr;
-  }
-  static bool is_section(const std::string& path) {
-    for (const auto& k : keys())
-      if (k.path.rfind(path + ".", 0) == 0) return true;
-    return false;
-  }
-  static std::string suggest(const std::string& path) {
-    std::string best;
-    size_t best_d = 4;
-    std::set<std::string> cands;
-    for (const auto& k : keys()) {
-      cands.insert(k.path);
-      for (size_t p = k.path.find('.'); p != std::string::npos; p = k.path.find('.', p + 1))
-        cands.insert(k.path.substr(0, p));
-    }
-    for (const auto& c : cands) {
-      size_t d = edit_distance(path, c);
-      if (d < best_d) {
-        best_d = d;
-        best = c;
-      }
-    }
-    return best.empty() ? "" : " (did you mean '" + best + "'?)";
-  }
-
-  void set(const KeyDecl& d, const YAML::Node& n, DataplaneConfig& cfg) {
-    const std::string& p = d.path;
-    try {
-      switch (d.kind) {
-        case Kind::kUint: {
-          if (!n.IsScalar()) return error(n.Mark(), p, "expected an integer");
-          long double v = 0;
-          std::string s = n.Scalar();
-          size_t used = 0;
-          try {
-            v = std::stold(s, &used);
-          } catch (...) {
-            used = 0;
-          }
-          if (used != s.size() || s.empty() || v != static_cast<long long>(v))
-            return error(n.Mark(), p, "expected an integer, got '" + s + "'");
-          if (v < d.min || v > d.max)
-            return error(n.Mark(), p, "value " + s + " out of range [" + range(d) + "]");
-          break;
-        }
-        case Kind::kSeconds: {
-          if (!n.IsScalar()) return error(n.Mark(), p, "expected a number of seconds");
-          double v = 0;
-          try {
-            v = n.as<double>();
-          } catch (...) {
-            return error(n.Mark(), p, "expected a number of seconds, got '" + n.Scalar() + "'");
-          }
-          if (v < d.min || v > d.max)
-            return error(n.Mark(), p, "value " + n.Scalar() + " out of range [" + range(d) + "]");
-          break;
-        }
-        case Kind::kString:
-          if (!n.IsScalar() || n.Scalar().empty())
-            return error(n.Mark(), p, "expected a non-empty string");
-          break;
-        case Kind::kBool:
-          try {
-            (void)n.as<bool>();
-          } catch (...) {
-            return error(n.Mark(), p, "expected true or false");
-          }
-          break;
-        case Kind::kEnum: {
-          if (!n.IsScalar()) return error(n.Mark(), p, "expected one of " + choices(d));
-          if (std::find(d.choices.begin(), d.choices.end(), n.Scalar()) == d.choices.end())
-            return error(n.Mark(), p, "'" + n.Scalar() + "' is not one of " + choices(d));
-          break;
-        }
-        case Kind::kStringList:
-          if (!n.IsSequence()) return error(n.Mark(), p, "expected a list of strings");
-          for (const auto& x : n)
-            if (!x.IsScalar()) return error(x.Mark(), p, "expected a list of strings");
-          break;
-      }
-      d.set(cfg, n);
-    } catch (const YAML::Exception& ex) {
-      error(n.Mark(), p, ex.msg);
-    }
-  }
-
-  static std::string range(const KeyDecl& d) {
-    std::ostringstream os;
-    os << d.min << ", " << d.max;
-    return os.str();
-  }
-  static std::string choices(const KeyDecl& d) {
-    std::string s;
-    for (const auto& c : d.choices) s += (s.empty() ? "" : "|") + c;
-    return s;
-  }
-
-  std::string name_;
-  std::vector<ConfigError>* e_;
-};
-
-void apply_defaults(DataplaneConfig& cfg) {
-  for (const auto& k : keys())
-    if (!k.def.empty()) k.set(cfg, YAML::Load(k.def));
-}
-
 }  // namespace
 
 DataplaneConfig default_config() {
   DataplaneConfig cfg;
-  apply_defaults(cfg);
+  Loader::apply_defaults(keys(), cfg);
   return cfg;
 }
 
 DataplaneConfig parse_config(const std::string& yaml, const std::string& name,
                              std::vector<ConfigError>* errors) {
   DataplaneConfig cfg = default_config();
-  Loader loader(name, errors);
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml);
-  } catch (const YAML::ParserException& ex) {
-    loader.error(ex.mark, "(yaml)", ex.msg);
-    return cfg;
-  }
-  if (root.IsNull()) {
-    errors->push_back({name + ": empty configuration"});
-    return cfg;
-  }
-  loader.walk(root, "", cfg);
-  if (errors->empty()) {
-    if (cfg.inside.empty()) errors->push_back({name + ": ports.inside: required key missing"});
-    if (cfg.outside.empty()) errors->push_back({name + ": ports.outside: required key missing"});
-    if (!cfg.inside.empty() && cfg.inside == cfg.outside)
-      errors->push_back({name + ": ports: inside and outside are the same device"});
-    if (cfg.burst > pipeline::Pipeline::kMaxBurst)
-      errors->push_back({name + ": burst: at most 64"});
+  std::vector<std::string> errs;
+  Loader loader(keys(), name, &errs);
+  bool empty = false;
+  if (loader.load(yaml, cfg, &empty) && errs.empty()) {
+    if (cfg.inside == cfg.outside)
+      errs.push_back(name + ": ports: inside and outside are the same device");
+    if (cfg.burst > pipeline::Pipeline::kMaxBurst) errs.push_back(name + ": burst: at most 64");
     if (!cfg.lcores.empty() && cfg.lcores.size() != cfg.workers + 1)
-      errors->push_back({name + ": eal.lcores: needs workers + 1 entries (main core first)"});
+      errs.push_back(name + ": eal.lcores: needs workers + 1 entries (main core first)");
   }
+  if (empty) errs.push_back(name + ": empty configuration");
+  for (auto& e : errs) errors->push_back({std::move(e)});
   return cfg;
 }
 
@@ -488,22 +297,7 @@ DataplaneConfig load_config(const std::string& path, std::vector<ConfigError>* e
   return parse_config(ss.str(), path, errors);
 }
 
-std::string config_help() {
-  std::ostringstream os;
-  for (const auto& k : keys()) {
-    os << "  " << k.path << " (" << kind_name(k.kind);
-    if (k.kind == Kind::kUint || k.kind == Kind::kSeconds) os << " " << k.min << ".." << k.max;
-    if (k.kind == Kind::kEnum) {
-      os << ": ";
-      for (size_t i = 0; i < k.choices.size(); ++i) os << (i ? "|" : "") << k.choices[i];
-    }
-    os << ")";
-    if (!k.def.empty()) os << " default " << k.def;
-    if (k.path == "ports.inside" || k.path == "ports.outside") os << " required";
-    os << "\n      " << k.help << "\n";
-  }
-  return os.str();
-}
+std::string config_help() { return Loader::help(keys()); }
 
 std::vector<std::string> DataplaneConfig::eal_args(const std::string& prog) const {
   std::vector<std::string> a = {prog};

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cstdint>
 
+#include "dataplane/api/edit_distance.h"
+
 namespace cg::policy {
 
 NdpiCatalog::NdpiCatalog() {
@@ -51,22 +53,6 @@ std::string lower(const std::string& s) {
   for (auto& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return r;
 }
-size_t edit_distance(const std::string& a, const std::string& b) {
-  // Optimal string alignment distance (Levenshtein + adjacent transpositions).
-  std::vector<size_t> prev2(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-        cur[j] = std::min(cur[j], prev2[j - 2] + 1);  // transposition
-    }
-    prev2 = prev;
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 }  // namespace
 
 std::optional<uint16_t> NdpiCatalog::protocol_id(const std::string& name) const {
@@ -89,7 +75,7 @@ std::string did_you_mean(const std::string& name, const std::vector<std::string>
   std::string best;
   size_t best_d = SIZE_MAX;
   for (const auto& c : candidates) {
-    size_t d = edit_distance(ln, lower(c));
+    size_t d = api::edit_distance(ln, lower(c));
     if (d < best_d) {
       best_d = d;
       best = c;
