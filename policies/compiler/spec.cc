@@ -1,6 +1,7 @@
 // Key declarations of the policy language, the structural checker and the JSON Schema generator.
 #include "policies/compiler/spec.h"
 
+#include <algorithm>
 #include <deque>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -296,9 +297,40 @@ const std::regex& cached_regex(const std::string& pattern) {
   return cache.back().second;
 }
 
-bool looks_integer(const std::string& s) {
-  static const std::regex re(R"(^[-+]?[0-9]+$)");
-  return std::regex_match(s, re);
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Skips [0-9]* from *i; returns how many.
+size_t digits(std::string_view s, size_t* i) {
+  size_t n = 0;
+  while (*i < s.size() && is_digit(s[*i])) ++*i, ++n;
+  return n;
+}
+
+void sign(std::string_view s, size_t* i) {
+  if (*i < s.size() && (s[*i] == '-' || s[*i] == '+')) ++*i;
+}
+
+// ^[-+]?[0-9]+$ (hand-written: the compile checks every scalar of a 10,000-rule policy)
+bool looks_integer(std::string_view s) {
+  size_t i = 0;
+  sign(s, &i);
+  return digits(s, &i) > 0 && i == s.size();
+}
+
+// ^[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$
+bool looks_float(std::string_view s) {
+  size_t i = 0;
+  sign(s, &i);
+  const size_t whole = digits(s, &i);
+  if (i == s.size() || s[i] != '.') return false;
+  ++i;
+  if (digits(s, &i) == 0 && whole == 0) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    sign(s, &i);
+    if (digits(s, &i) == 0) return false;
+  }
+  return i == s.size();
 }
 
 std::string node_kind(const YAML::Node& n) {
@@ -417,12 +449,18 @@ const Spec& spec_at(const std::string& dotted) {
   return *s;
 }
 
+bool plain_non_string_text(std::string_view v) {
+  static constexpr std::string_view kWords[] = {"true",  "false", "True", "False", "TRUE",
+                                                "FALSE", "null",  "Null", "NULL",  "~",
+                                                ""};
+  for (std::string_view w : kWords)
+    if (v == w) return true;
+  return looks_integer(v) || looks_float(v);
+}
+
 bool is_plain_non_string(const YAML::Node& n) {
   if (!n.IsScalar() || n.Tag() == "!") return false;
-  const std::string& v = n.Scalar();
-  static const std::regex re(
-      R"(^([-+]?[0-9]+|[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|true|false|True|False|TRUE|FALSE|null|Null|NULL|~|)$)");
-  return std::regex_match(v, re);
+  return plain_non_string_text(n.Scalar());
 }
 
 Diagnostic diag_at(const YAML::Node& node, const std::string& path, std::string message,
@@ -440,8 +478,12 @@ Diagnostic diag_at(const YAML::Node& node, const std::string& path, std::string 
 }
 
 std::string path_join(const std::string& base, const std::string& key) {
-  static const std::regex plain(R"(^[A-Za-z0-9_-]+$)");
-  std::string k = std::regex_match(key, plain) ? key : "\"" + key + "\"";
+  // Keys of [A-Za-z0-9_-]+ stand as they are; any other is quoted.
+  const bool plain = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' ||
+           c == '-';
+  });
+  std::string k = plain ? key : "\"" + key + "\"";
   return base.empty() ? k : base + "." + k;
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -63,8 +64,11 @@ void check_structure(const YAML::Node& node, const Spec& spec, const std::string
 std::string path_join(const std::string& base, const std::string& key);
 std::string path_index(const std::string& base, size_t i);
 
-// YAML scalar classification shared with the compiler.
+// YAML scalar classification shared with the compiler: a plain (unquoted) scalar that YAML 1.2's
+// core schema reads as an integer, a float, a boolean or null. plain_non_string_text is the test
+// on the text alone.
 bool is_plain_non_string(const YAML::Node& scalar);
+bool plain_non_string_text(std::string_view text);
 
 // A diagnostic positioned at `node` (1-based line/col from yaml-cpp's 0-based Mark).
 Diagnostic diag_at(const YAML::Node& node, const std::string& path, std::string message,

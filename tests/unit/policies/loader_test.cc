@@ -1,6 +1,9 @@
 // Structure: the declared keys drive the loader; every error has line:col and a YAML path.
 #include <gtest/gtest.h>
 
+#include <random>
+#include <regex>
+
 #include "policies/compiler/spec.h"
 #include "tests/unit/policies/test_util.h"
 
@@ -166,6 +169,41 @@ TEST(PolicyLoader, MalformedInputThatHangsLoadAllTerminates) {
   auto two = compile_policy(text, "two.yaml");
   EXPECT_TRUE(has_diag(two, at(text, "---"), "one policy per file")) << dump(two);
 }
+
+// The hand-written scalar classification agrees with the YAML 1.2 core-schema pattern it
+// replaced (std::regex was 5% of a 10,000-rule compile), on chosen and on random texts.
+TEST(PolicySpec, PlainNonStringTextAgreesWithTheCoreSchemaPattern) {
+  static const std::regex re(
+      R"(^([-+]?[0-9]+|[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|true|false|True|False|TRUE|FALSE|null|Null|NULL|~|)$)");
+  const char* chosen[] = {"", "~", "0", "-7", "+12", "1.", ".5", "-.5e+3", "1.5E-2", "1e5",
+                          ".", "+", "-", "1.e", "1.e+", "1.0e3", "true", "True", "TRUE", "tRue",
+                          "yes", "null", "Null", "NULL", "nil", "10.20.0.0/16", "08:00",
+                          "1..2", "--1", "1-2", " 1", "1 ", "e5", ".e5", "0x1f", "1_000"};
+  for (const char* t : chosen)
+    EXPECT_EQ(plain_non_string_text(t), std::regex_match(std::string(t), re)) << "'" << t << "'";
+  std::mt19937 rng(42);
+  const std::string alphabet = "0123456789+-.eE~tTrRuUfFaAlLsSnN x";
+  int agree = 0, plain = 0;
+  for (int n = 0; n < 200000; ++n) {
+    std::string t(rng() % 7, ' ');
+    for (char& c : t) c = alphabet[rng() % alphabet.size()];
+    const bool want = std::regex_match(t, re);
+    ASSERT_EQ(plain_non_string_text(t), want) << "'" << t << "'";
+    ++agree;
+    plain += want;
+  }
+  EXPECT_EQ(agree, 200000);
+  EXPECT_GT(plain, 1000) << "the random texts must exercise the numeric forms too";
+}
+
+TEST(PolicySpec, PathsQuoteKeysThatAreNotPlainNames) {
+  EXPECT_EQ(path_join("", "zones"), "zones");
+  EXPECT_EQ(path_join("zones", "class-rooms_2"), "zones.class-rooms_2");
+  EXPECT_EQ(path_join("zones", "a.b"), "zones.\"a.b\"");
+  EXPECT_EQ(path_join("zones", "教室"), "zones.\"教室\"");
+  EXPECT_EQ(path_join("zones", ""), "zones.\"\"");
+}
+
 
 }  // namespace
 }  // namespace cg::policy
