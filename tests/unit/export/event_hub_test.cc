@@ -167,7 +167,6 @@ struct Pair {
   ~Pair() { close(peer); }
 };
 
-
 SubscribeArgs after(const std::string& run, uint64_t seq) {
   SubscribeArgs a;
   a.after = true;
@@ -416,8 +415,6 @@ TEST(EventHub, WithoutABacklogAResumeIsToldEverythingIsGone) {
   EXPECT_EQ(lines[1]["stream_seq"], 6);
 }
 
-// The real ControlServer in front of the hub, wired as cg-dataplane wires it: the ack names the
-// run and the replay; a malformed "after" is refused and the connection stays usable.
 // The sockets a control loop should poll for POLLOUT: those with lines queued that they did not
 // take yet, until the reader has drained them.
 TEST(EventHub, NamesTheSocketsWithLinesWaiting) {
@@ -448,6 +445,8 @@ TEST(EventHub, NamesTheSocketsWithLinesWaiting) {
   close(sv[1]);
 }
 
+// The real ControlServer in front of the hub, wired as cg-dataplane wires it: the ack names the
+// run and the replay; a malformed "after" is refused and the connection stays usable.
 TEST(EventHub, SubscribeThroughTheControlServer) {
   EventRing r(64);
   EventHub hub({}, run_ctx());
